@@ -1,0 +1,32 @@
+# The two commands of this repository (see README.md):
+#   make run    execute every notebook on every backend (embedded profile) -> build/report.md
+#   make test   unit tests, notebook hygiene, nbval on every notebook x backend, metric floors
+# Both create .venv and install requirements.txt first if needed. One backend: BACKENDS=torch
+
+PYTHON ?= python3
+VENV ?= .venv
+BACKENDS ?= jax,tensorflow,torch
+JOBS ?= 1
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.dlwp-installed
+
+.PHONY: setup run test hygiene clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	@touch $@
+
+run: setup
+	$(PY) -m dlwp_utils.run --backends "$(BACKENDS)" --jobs $(JOBS)
+
+test: setup
+	$(PY) tests/matrix.py --backends "$(BACKENDS)"
+
+hygiene: setup
+	$(PY) -m dlwp_utils.hygiene check
+
+clean:
+	rm -rf build

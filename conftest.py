@@ -1,0 +1,62 @@
+"""pytest glue for running the notebooks under nbval (see tests/matrix.py, behind `make test`).
+
+1. Committed notebooks carry no execution counts, but nbval only compares the stored output
+   of a cell that has one; each checked cell gets a count in memory before it runs.
+2. When DLWP_EXECUTED_DIR is set, every notebook nbval runs is saved there with its fresh
+   outputs and its seconds, so that tests/results can read the metrics it recorded and the
+   matrix can print the time per notebook x backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+_runs: dict[str, dict] = {}
+
+
+def _is_nbval_cell(item: pytest.Item) -> bool:
+    return type(item).__name__ == "IPyNbCell"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_nbval_cell(item) and item.cell.get("outputs") and item.cell.get("execution_count") is None:
+            item.cell.execution_count = 1
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    yield
+    target = os.environ.get("DLWP_EXECUTED_DIR")
+    if not target or not _is_nbval_cell(item):
+        return
+    path = Path(str(item.fspath)).resolve()
+    run = _runs.setdefault(str(path), {"seconds": 0.0, "outputs": {}, "failed": []})
+    run["seconds"] += call.duration  # setup of the first cell includes the kernel's start
+    if call.when == "call":
+        run["outputs"][item.cell_num] = [dict(o) for o in (item.test_outputs or [])]
+        if call.excinfo is not None:
+            run["failed"].append(item.cell_num)
+    _save(path, run, Path(target))
+
+
+def _save(path: Path, run: dict, target: Path) -> None:
+    """Write the executed notebook: the source notebook with this run's outputs."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code_cells = [cell for cell in nb["cells"] if cell.get("cell_type") == "code"]
+    for number, cell in enumerate(code_cells):  # nbval numbers code cells only
+        cell["outputs"] = run["outputs"].get(number, [])
+    nb["metadata"]["dlwp"] = {
+        "backend": os.environ.get("KERAS_BACKEND", ""),
+        "seconds": round(run["seconds"], 1),
+        "failed_cells": run["failed"],
+    }
+    relative = path.relative_to(ROOT) if path.is_relative_to(ROOT) else Path(path.name)
+    out = target / relative
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(nb, indent=1, default=str) + "\n", encoding="utf-8")

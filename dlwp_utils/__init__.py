@@ -1,0 +1,30 @@
+"""Plumbing for the Deep Learning with Python (Keras 3) companion notebooks.
+
+Importing this package never imports Keras, so the backend can still be chosen afterwards.
+"""
+
+from dlwp_utils.backend import BACKENDS, check_backend, in_colab, set_seed
+from dlwp_utils.data import load_mnist
+from dlwp_utils.errors import BackendError, DataError, DLWPError, ProfileError
+from dlwp_utils.metrics import record_metric
+from dlwp_utils.plots import plot_history, plot_images
+from dlwp_utils.profile import Profile, use_profile
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS",
+    "BackendError",
+    "DLWPError",
+    "DataError",
+    "Profile",
+    "ProfileError",
+    "check_backend",
+    "in_colab",
+    "load_mnist",
+    "plot_history",
+    "plot_images",
+    "record_metric",
+    "set_seed",
+    "use_profile",
+]

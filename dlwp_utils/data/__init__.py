@@ -1,0 +1,6 @@
+"""Datasets the chapters use: each with its real source and an offline stand-in of the same shape."""
+
+from dlwp_utils.data.download import cache_dir, extract_zip, fetch_file
+from dlwp_utils.data.mnist import load_mnist
+
+__all__ = ["cache_dir", "extract_zip", "fetch_file", "load_mnist"]

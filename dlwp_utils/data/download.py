@@ -1,0 +1,126 @@
+"""Fetching and unpacking files safely: a cache, checksums, and no half-written file ever trusted."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from dlwp_utils.errors import DataError
+
+CACHE_ENV = "DLWP_CACHE_DIR"
+COMPLETE_MARKER = ".complete"
+
+
+def cache_dir(subdir: str = "datasets") -> Path:
+    """The writable folder downloads go to: $DLWP_CACHE_DIR, else $KERAS_HOME, else ~/.keras."""
+    root = os.environ.get(CACHE_ENV) or os.environ.get("KERAS_HOME") or "~/.keras"
+    path = Path(root).expanduser() / subdir
+    return ensure_writable(path, setting=CACHE_ENV)
+
+
+def ensure_writable(path: Path, *, setting: str) -> Path:
+    """Create `path` if needed; raise a DataError naming it and `setting` if it cannot be written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-")
+        probe.close()
+    except OSError as err:
+        raise DataError(
+            f"Cannot write to the folder {path} ({err.strerror or err}). Point {setting} at a folder "
+            f"you can write to, e.g. `export {setting}=$HOME/dlwp-cache`, or in the notebook "
+            f'`os.environ["{setting}"] = "/tmp/dlwp-cache"` before this cell.'
+        ) from None
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_file(fname: str, origin: str, *, sha256: str | None = None, subdir: str = "datasets") -> Path:
+    """Download `origin` into the cache as `fname` with keras.utils.get_file, atomically.
+
+    A cached file is reused when its checksum matches (or when none is known). The download
+    goes to a temporary folder first and is moved into place only when complete and verified,
+    so an interrupted run never leaves a file that the next run would trust.
+    """
+    target = cache_dir(subdir) / fname
+    if target.exists():
+        if sha256 is None or sha256_of(target) == sha256:
+            return target
+        print(f"The cached {target} is incomplete or corrupt (checksum mismatch): fetching it again.")
+        target.unlink()
+
+    import keras
+
+    partial = Path(tempfile.mkdtemp(prefix=f".{fname}.partial-", dir=target.parent))
+    try:
+        try:
+            keras.utils.get_file(fname, origin=origin, cache_dir=str(partial), cache_subdir=".")
+        except Exception as err:  # get_file wraps every URL error in a bare Exception
+            raise DataError(
+                f"Could not download {fname} from {origin}: {_reason(err)}. The network or the "
+                "server is unreachable. Connect to the network and run this cell again, or use the "
+                'embedded profile (PROFILE = "embedded"), which needs no download.'
+            ) from None
+        downloaded = partial / fname
+        if sha256 is not None and sha256_of(downloaded) != sha256:
+            raise DataError(
+                f"The download of {fname} from {origin} is corrupt (its SHA-256 checksum does not "
+                f"match {sha256}). It was deleted; run this cell again. If it keeps failing, the file "
+                "on the server has changed: please report it."
+            )
+        os.replace(downloaded, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def _reason(err: Exception) -> str:
+    """The last, most specific part of a download error's message."""
+    text = str(err).strip() or type(err).__name__
+    return text.split(" -- ")[-1]
+
+
+def extract_zip(archive: Path, destination: Path) -> Path:
+    """Unpack `archive` into `destination` atomically; reuse it if a previous run completed.
+
+    The archive is unpacked into a temporary sibling folder, a completion marker is written
+    last, and only then is the folder renamed into place. A destination without the marker
+    (an interrupted run) is removed and rebuilt.
+    """
+    destination = Path(destination)
+    if (destination / COMPLETE_MARKER).exists():
+        return destination
+    if destination.exists():
+        print(f"{destination} is incomplete (an earlier run was interrupted): rebuilding it.")
+        shutil.rmtree(destination)
+    ensure_writable(destination.parent, setting=CACHE_ENV)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
+    try:
+        try:
+            with zipfile.ZipFile(archive) as zipped:
+                broken = zipped.testzip()
+                if broken is not None:
+                    raise zipfile.BadZipFile(f"member {broken} fails its CRC check")
+                zipped.extractall(staging)
+        except (zipfile.BadZipFile, EOFError, OSError) as err:
+            Path(archive).unlink(missing_ok=True)
+            raise DataError(
+                f"The archive {archive} is truncated or corrupt ({err}). It was deleted; run this "
+                "cell again to fetch a fresh copy."
+            ) from None
+        (staging / COMPLETE_MARKER).write_text("extracted\n")
+        os.replace(staging, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return destination

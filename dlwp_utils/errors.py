@@ -1,0 +1,17 @@
+"""The errors dlwp_utils raises: each says what happened and what to do next."""
+
+
+class DLWPError(Exception):
+    """Base class: a problem a learner can fix, explained in plain words."""
+
+
+class BackendError(DLWPError):
+    """KERAS_BACKEND names no backend, or Keras is already running another one."""
+
+
+class ProfileError(DLWPError):
+    """An unknown profile name, or a setting that is out of range."""
+
+
+class DataError(DLWPError):
+    """A dataset could not be fetched, read or validated."""

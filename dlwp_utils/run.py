@@ -1,0 +1,198 @@
+"""Execute notebooks on each Keras backend with papermill and write a report (what `make run` does).
+
+    python -m dlwp_utils.run                       # every chapter notebook, jax + tensorflow + torch
+    python -m dlwp_utils.run --backends torch chapter02/*.ipynb
+
+Executed notebooks go to build/<backend>/<chapter>/, their logs beside them, and
+build/report.md (and report.json) gets one row per notebook x backend: status, seconds, the
+metrics the notebook recorded (dlwp.record_metric) and, for a failure, the cell and its error.
+One failing, dying or hanging notebook does not stop the others; the exit code is 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlwp_utils.backend import BACKENDS, parse_backends
+from dlwp_utils.errors import DLWPError
+from dlwp_utils.hygiene import REPO_ROOT, chapter_notebooks, source
+from dlwp_utils.metrics import read_metrics
+from dlwp_utils.profile import PROFILES
+
+DEFAULT_TIMEOUT = 1800  # seconds per notebook
+
+
+@dataclass
+class Result:
+    """The outcome of one notebook on one backend."""
+
+    notebook: str
+    backend: str
+    status: str  # "passed", "failed" or "timeout"
+    seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    problem: str = ""
+    output: str = ""
+
+
+def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "embedded",
+                 timeout: float = DEFAULT_TIMEOUT, root: Path = REPO_ROOT) -> Result:
+    """Execute one notebook with papermill in a fresh kernel on `backend`; never raises for a bad notebook."""
+    relative = notebook.resolve().relative_to(root) if notebook.resolve().is_relative_to(root) else Path(notebook.name)
+    work_dir = out_dir / backend / relative.parent
+    work_dir.mkdir(parents=True, exist_ok=True)
+    executed = out_dir / backend / relative
+    log_path = executed.with_suffix(".log")
+    executed.unlink(missing_ok=True)
+    command = [
+        sys.executable, "-m", "papermill", str(notebook), str(executed),
+        "-p", "PROFILE", profile, "-k", "python3", "--cwd", str(work_dir),
+        "--no-progress-bar", "--log-level", "WARNING",
+    ]
+    env = dict(os.environ, KERAS_BACKEND=backend, DLWP_PROFILE=profile, PYTHONUNBUFFERED="1")
+    start = time.perf_counter()
+    status = "passed"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   start_new_session=True)  # its own group: a timeout kills the kernel too
+        try:
+            if process.wait(timeout=timeout) != 0:
+                status = "failed"
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            status = "timeout"
+    seconds = time.perf_counter() - start
+    nb = _read(executed)
+    result = Result(str(relative), backend, status, round(seconds, 1),
+                    read_metrics(nb) if nb else {}, output=str(executed))
+    if status == "timeout":
+        result.problem = f"timed out after {timeout:g} s in {_current_cell(nb)}"
+    elif status == "failed":
+        result.problem = _failure(nb, log_path)
+    return result
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _code_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
+    """The notebook's own code cells (papermill's injected parameters left out)."""
+    return [c for c in nb.get("cells", []) if c.get("cell_type") == "code"
+            and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+
+
+def _describe(cells: list[dict[str, Any]], index: int) -> str:
+    lines = [ln for ln in source(cells[index]).splitlines() if ln.strip() and not ln.startswith("#")]
+    first = lines[0].strip() if lines else ""
+    return f"code cell {index + 1} (`{first[:60]}`)"
+
+
+def _current_cell(nb: dict[str, Any] | None) -> str:
+    """The cell that was running when the notebook stopped: the last one papermill started."""
+    if not nb:
+        return "an unknown cell (no notebook was saved)"
+    cells = _code_cells(nb)
+    started = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return _describe(cells, started[-1]) if started else "an unknown cell (none had started)"
+
+
+def _failure(nb: dict[str, Any] | None, log_path: Path) -> str:
+    """One line: which cell failed and why."""
+    if nb:
+        cells = _code_cells(nb)
+        for i, cell in enumerate(cells):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    value = str(output.get("evalue", "")).strip().splitlines()
+                    return f"{_describe(cells, i)}: {output.get('ename')}: {value[0] if value else ''}"[:400]
+    last = _last_error_line(log_path)
+    return f"{_current_cell(nb)}: {last}"[:400]
+
+
+def _last_error_line(log_path: Path) -> str:
+    try:
+        lines = [ln.strip() for ln in log_path.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return "no log"
+    errors = [ln for ln in lines if "Error" in ln or "died" in ln.lower()]
+    return (errors or lines or ["no output"])[-1].removeprefix("nbclient.exceptions.")
+
+
+def write_report(results: list[Result], out_dir: Path, profile: str) -> Path:
+    """build/report.md (a table) and build/report.json (the same, for programs)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
+    failed = sum(r.status != "passed" for r in results)
+    lines = [
+        "# Notebook run report",
+        "",
+        f"Profile: {profile}. {len(results)} runs, {len(results) - failed} passed, {failed} failed.",
+        "",
+        "| notebook | backend | status | seconds | metrics | problem |",
+        "|---|---|---|---:|---|---|",
+    ]
+    for r in results:
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in r.metrics.items()) or "-"
+        problem = r.problem.replace("|", "\\|").replace("\n", " ") or "-"
+        lines.append(f"| {r.notebook} | {r.backend} | {r.status} | {r.seconds:.1f} | {metrics} | {problem} |")
+    path = out_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dlwp_utils.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter*/*.ipynb")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="e.g. jax,torch (default: all three)")
+    parser.add_argument("--profile", default="embedded", choices=sorted(PROFILES))
+    parser.add_argument("--out", type=Path, default=Path("build"))
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
+    args = parser.parse_args(argv)
+    try:
+        backends = parse_backends(args.backends)
+    except DLWPError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    notebooks = args.notebooks or chapter_notebooks()
+    missing = [str(nb) for nb in notebooks if not nb.is_file()]
+    if missing or not notebooks:
+        print(f"error: no such notebook: {', '.join(missing) or '(none found under chapter*/)'}", file=sys.stderr)
+        return 2
+    tasks = [(nb, backend) for backend in backends for nb in notebooks]
+    print(f"Running {len(notebooks)} notebooks x {len(backends)} backends ({', '.join(backends)}), "
+          f"profile {args.profile}, {args.jobs} at a time.", flush=True)
+
+    def one(task: tuple[Path, str]) -> Result:
+        result = run_notebook(task[0], task[1], args.out, args.profile, args.timeout)
+        metrics = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
+        print(f"  {result.status:7} {result.seconds:7.1f} s  {task[1]:10} {result.notebook}  {metrics}"
+              f"{'  ' + result.problem if result.problem else ''}", flush=True)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(one, tasks))
+    report = write_report(results, args.out, args.profile)
+    failed = [r for r in results if r.status != "passed"]
+    print(f"Report: {report} ({len(results) - len(failed)} passed, {len(failed)} failed)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The test matrix behind `make test`: unit tests, then every notebook under nbval once per backend.
+
+    python tests/matrix.py                       # all three backends
+    python tests/matrix.py --backends jax        # one
+
+Steps: (1) the unit tests of dlwp_utils and the notebook hygiene check; (2) for each backend, in
+its own process with KERAS_BACKEND set, `pytest --nbval-lax` over every chapter notebook in the
+embedded profile (xdist, one notebook per worker); (3) the results check: the metrics each
+executed notebook recorded are above their stated floors; (4) a table of seconds per notebook x
+backend. Every step runs even if an earlier one failed; the exit code is 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dlwp_utils.backend import BACKENDS, parse_backends  # noqa: E402
+from dlwp_utils.errors import DLWPError  # noqa: E402
+from dlwp_utils.hygiene import chapter_notebooks  # noqa: E402
+
+EXECUTED = ROOT / "build" / "test"
+
+
+def pytest(args: list[str], env: dict[str, str], label: str) -> bool:
+    """Run pytest in a fresh process; True if it passed. Exit code 5 (nothing collected) fails."""
+    print(f"\n=== {label}: pytest {' '.join(args)}", flush=True)
+    code = subprocess.call([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env)
+    if code == 5:
+        print(f"=== {label}: pytest collected no tests; that is a failure, not a pass.", flush=True)
+    return code == 0
+
+
+def nbval_args(notebooks: list[Path], workers: int) -> list[str]:
+    """pytest arguments that execute `notebooks` under nbval, one notebook per xdist worker."""
+    args = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with",
+            str(ROOT / "tests" / "nbval_sanitize.cfg"), "-q", "-p", "no:cacheprovider"]
+    if workers > 1 and len(notebooks) > 1:
+        args += ["-n", str(min(workers, len(notebooks))), "--dist", "loadfile"]
+    return args + [str(nb.relative_to(ROOT)) for nb in notebooks]
+
+
+def timing_table(backends: list[str], notebooks: list[Path]) -> str:
+    """Seconds per notebook x backend, read from the executed notebooks."""
+    header = "| notebook | " + " | ".join(backends) + " |"
+    lines = [header, "|---|" + "---:|" * len(backends)]
+    totals = dict.fromkeys(backends, 0.0)
+    for nb in notebooks:
+        row = []
+        for backend in backends:
+            path = EXECUTED / backend / nb.relative_to(ROOT)
+            try:
+                seconds = json.loads(path.read_text())["metadata"]["dlwp"]["seconds"]
+                totals[backend] += seconds
+                row.append(f"{seconds:.1f}")
+            except (OSError, KeyError, json.JSONDecodeError):
+                row.append("not run")
+        lines.append(f"| {nb.relative_to(ROOT)} | " + " | ".join(row) + " |")
+    lines.append("| **total** | " + " | ".join(f"{totals[b]:.1f}" for b in backends) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--workers", type=int, default=2, help="xdist workers per backend (notebooks at once)")
+    parser.add_argument("--skip-unit", action="store_true", help="only the notebooks and their results")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter notebook")
+    args = parser.parse_args(argv)
+    try:
+        backends = parse_backends(args.backends)
+    except DLWPError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    notebooks = [nb.resolve() for nb in args.notebooks] or chapter_notebooks(ROOT)
+    if not notebooks:
+        print("error: no notebooks found under chapter*/", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    base_env = {k: v for k, v in os.environ.items() if k not in ("DLWP_EXECUTED_DIR", "KERAS_BACKEND")}
+    base_env.update(DLWP_PROFILE="embedded", PYTHONHASHSEED="0")
+    steps: dict[str, tuple[bool, float]] = {}
+
+    def step(label: str, run) -> None:
+        t0 = time.perf_counter()
+        steps[label] = (run(), time.perf_counter() - t0)
+
+    if not args.skip_unit:
+        unit_env = dict(base_env, KERAS_BACKEND=backends[0])
+        step("unit tests + hygiene", lambda: pytest(["tests", "-q", "-n", "2"], unit_env, "unit tests"))
+    for backend in backends:
+        shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
+        env = dict(base_env, KERAS_BACKEND=backend, DLWP_EXECUTED_DIR=str(EXECUTED / backend))
+        step(f"notebooks on {backend}",
+             lambda env=env, backend=backend: pytest(nbval_args(notebooks, args.workers), env, f"nbval {backend}"))
+    results_env = dict(base_env, DLWP_RESULTS_DIR=str(EXECUTED), DLWP_BACKENDS=",".join(backends),
+                       DLWP_NOTEBOOKS=",".join(str(nb) for nb in notebooks))
+    step("recorded metrics above their floors",
+         lambda: pytest(["tests/results/results_check.py", "-q"], results_env, "results"))
+
+    print("\nSeconds per notebook x backend (nbval, embedded profile, kernel start included):\n")
+    print(timing_table(backends, notebooks))
+    print("\nSteps:")
+    for label, (ok, seconds) in steps.items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {seconds:7.1f} s  {label}")
+    failed = [label for label, (ok, _) in steps.items() if not ok]
+    print(f"\nmake test: {'FAILED: ' + ', '.join(failed) if failed else 'all passed'} "
+          f"in {time.perf_counter() - started:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

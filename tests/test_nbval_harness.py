@@ -1,0 +1,55 @@
+"""The notebook half of `make test`: nbval with the repo's conftest must fail a broken notebook,
+compare checked outputs, and save what each notebook executed (for the results check)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dlwp_utils.metrics import read_metrics
+from tests.matrix import ROOT, nbval_args
+from tests.notebook_fixtures import write_notebook
+
+
+def run_nbval(notebook: Path, executed_dir: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DLWP_EXECUTED_DIR=str(executed_dir), KERAS_BACKEND="torch")
+    return subprocess.run([sys.executable, "-m", "pytest", *nbval_args([notebook], workers=1)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def fixture_dir() -> Path:
+    # nbval runs from the repository root (its conftest must apply); keep fixtures under build/.
+    path = ROOT / "build" / "harness-fixtures" / str(os.getpid())
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_a_good_notebook_passes_and_is_saved_with_its_metrics(tmp_path):
+    nb = write_notebook(fixture_dir() / "good.ipynb",
+                        "# NBVAL_CHECK_OUTPUT\nprint(6 * 7)",
+                        "from dlwp_utils.metrics import record_metric\nrecord_metric('test_accuracy', 0.5)",
+                        checked_outputs={0: "42\n"})
+    done = run_nbval(nb, tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    saved = json.loads(next(tmp_path.rglob("good.ipynb")).read_text())
+    assert read_metrics(saved) == {"test_accuracy": 0.5}
+    assert saved["metadata"]["dlwp"]["backend"] == "torch" and saved["metadata"]["dlwp"]["failed_cells"] == []
+    assert saved["metadata"]["dlwp"]["seconds"] > 0
+
+
+def test_a_checked_output_that_changed_fails(tmp_path):
+    nb = write_notebook(fixture_dir() / "changed.ipynb", "# NBVAL_CHECK_OUTPUT\nprint(6 * 9)",
+                        checked_outputs={0: "42\n"})
+    done = run_nbval(nb, tmp_path)
+    assert done.returncode == 1 and "Cell outputs differ" in done.stdout
+
+
+def test_a_cell_that_raises_fails_and_is_recorded(tmp_path):
+    nb = write_notebook(fixture_dir() / "broken.ipynb", "x = 1", "raise RuntimeError('planted')", "y = 2")
+    done = run_nbval(nb, tmp_path)
+    assert done.returncode == 1 and "planted" in done.stdout
+    saved = json.loads(next(tmp_path.rglob("broken.ipynb")).read_text())
+    assert saved["metadata"]["dlwp"]["failed_cells"] == [1]

@@ -1,0 +1,55 @@
+"""dlwp_utils.profile: choosing, validating and announcing the profile; settings per profile."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from dlwp_utils.errors import ProfileError
+from dlwp_utils.profile import Profile, default_profile_name, require_positive, use_profile
+
+
+def test_default_is_embedded_locally_and_book_on_colab(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert default_profile_name() == "embedded"
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    assert default_profile_name() == "book"
+
+
+def test_environment_variable_wins_over_the_default(monkeypatch):
+    monkeypatch.setenv("DLWP_PROFILE", "book")
+    assert use_profile(None).name == "book"
+    assert use_profile("embedded").name == "embedded"  # the parameters cell wins over the environment
+
+
+def test_use_profile_announces_itself_in_one_line(capsys):
+    profile = use_profile(" Embedded ")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert profile == Profile("embedded") and profile.embedded
+    assert len(lines) == 1 and lines[0].startswith("Profile: embedded") and 'PROFILE = "book"' in lines[0]
+
+
+@pytest.mark.parametrize("name", ["full", "smoke", "", "bok"])
+def test_unknown_profile_is_one_clear_error(name):
+    with pytest.raises(ProfileError) as err:
+        use_profile(name)
+    assert '"embedded" or "book"' in str(err.value) and "DLWP_PROFILE" in str(err.value)
+
+
+def test_pick_uses_the_profile_default_unless_the_parameter_is_set():
+    assert Profile("embedded").pick("EPOCHS", None, embedded=3, book=30) == 3
+    assert Profile("book").pick("EPOCHS", None, embedded=3, book=30) == 30
+    assert Profile("book").pick("EPOCHS", 7, embedded=3, book=30) == 7
+
+
+@pytest.mark.parametrize("value", [0, -1, -0.5, "5", True, None, float("nan")])
+def test_non_positive_or_non_numeric_settings_are_refused(value):
+    with pytest.raises(ProfileError) as err:
+        require_positive("EPOCHS", value)
+    assert "EPOCHS must be a number above zero" in str(err.value) and "-p EPOCHS" in str(err.value)
+
+
+def test_pick_validates_what_it_returns():
+    with pytest.raises(ProfileError, match="BATCH_SIZE"):
+        Profile("embedded").pick("BATCH_SIZE", 0, embedded=128, book=128)

@@ -1,0 +1,46 @@
+"""dlwp_utils.run (make run): report rows for passing, failing, dying and hanging notebooks."""
+
+from __future__ import annotations
+
+import json
+
+from dlwp_utils import run
+from tests.notebook_fixtures import write_notebook
+
+RECORD = "from dlwp_utils.metrics import record_metric\nrecord_metric('test_accuracy', 0.875)"
+
+
+def test_the_runner_reports_each_kind_of_failure_and_runs_everything(tmp_path, capsys):
+    good = write_notebook(tmp_path / "good.ipynb", "x = 41", RECORD)
+    failing = write_notebook(tmp_path / "failing.ipynb", "x = 1", "# the broken cell\nraise ValueError('planted failure')",
+                             RECORD)
+    dying = write_notebook(tmp_path / "dying.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    hanging = write_notebook(tmp_path / "hanging.ipynb", "x = 1", "import time\ntime.sleep(600)")
+    out = tmp_path / "build"
+    code = run.main([str(p) for p in (good, failing, dying, hanging)]
+                    + ["--backends", "torch", "--out", str(out), "--timeout", "25", "--jobs", "4"])
+    assert code == 1
+    rows = {r["notebook"]: r for r in json.loads((out / "report.json").read_text())}
+    assert rows["good.ipynb"]["status"] == "passed" and rows["good.ipynb"]["metrics"] == {"test_accuracy": 0.875}
+    assert rows["failing.ipynb"]["status"] == "failed"
+    assert rows["failing.ipynb"]["problem"] == "code cell 2 (`raise ValueError('planted failure')`): ValueError: planted failure"
+    assert rows["dying.ipynb"]["status"] == "failed"
+    assert rows["dying.ipynb"]["problem"].startswith("code cell 1 (`import os, signal`)")
+    assert "DeadKernelError" in rows["dying.ipynb"]["problem"] or "died" in rows["dying.ipynb"]["problem"]
+    assert rows["hanging.ipynb"]["status"] == "timeout"
+    assert rows["hanging.ipynb"]["problem"] == "timed out after 25 s in code cell 2 (`import time`)"
+    report = (out / "report.md").read_text()
+    assert "4 runs, 1 passed, 3 failed" in report
+    assert "| good.ipynb | torch | passed |" in report and "test_accuracy=0.875" in report
+    assert (out / "torch" / "good.ipynb").is_file()
+
+
+def test_a_wrong_backend_name_stops_the_runner_with_one_clear_error(capsys):
+    assert run.main(["--backends", "pytorch"]) == 2
+    err = capsys.readouterr().err
+    assert 'Did you mean "torch"?' in err and err.count("\n") == 1
+
+
+def test_a_missing_notebook_is_an_error(tmp_path, capsys):
+    assert run.main([str(tmp_path / "nope.ipynb"), "--backends", "jax"]) == 2
+    assert "no such notebook" in capsys.readouterr().err
