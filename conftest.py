@@ -2,7 +2,10 @@
 
 1. Committed notebooks carry no execution counts, but nbval only compares the stored output
    of a cell that has one; each checked cell gets a count in memory before it runs.
-2. When DLWP_EXECUTED_DIR is set, every notebook nbval runs is saved there with its fresh
+2. Each notebook's kernel starts in a fresh, empty working directory (under DLWP_WORK_DIR, else
+   the system's temporary folder): a notebook must not depend on files beside it or left by an
+   earlier run, and it never writes into the source tree.
+3. When DLWP_EXECUTED_DIR is set, every notebook nbval runs is saved there with its fresh
    outputs and its seconds, so that tests/results can read the metrics it recorded and the
    matrix can print the time per notebook x backend.
 """
@@ -11,12 +14,34 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent
 _runs: dict[str, dict] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        import nbval.plugin
+    except ImportError:
+        return
+    if getattr(nbval.plugin.RunningKernel, "fresh_working_directory", False):
+        return
+
+    class FreshDirectoryKernel(nbval.plugin.RunningKernel):
+        fresh_working_directory = True
+
+        def __init__(self, kernel_name, cwd=None, **kwargs):
+            parent = os.environ.get("DLWP_WORK_DIR") or None
+            if parent:
+                Path(parent).mkdir(parents=True, exist_ok=True)
+            fresh = tempfile.mkdtemp(prefix=f"{Path(cwd or 'notebook').name}-", dir=parent)
+            super().__init__(kernel_name, cwd=fresh, **kwargs)
+
+    nbval.plugin.RunningKernel = FreshDirectoryKernel
 
 
 def _is_nbval_cell(item: pytest.Item) -> bool:

@@ -3,7 +3,8 @@
     python -m dlwp_utils.run                       # every chapter notebook, jax + tensorflow + torch
     python -m dlwp_utils.run --backends torch chapter02/*.ipynb
 
-Executed notebooks go to build/<backend>/<chapter>/, their logs beside them, and
+Executed notebooks go to build/<backend>/<chapter>/, with their logs and their working
+directories (<name>.work/, emptied before each run) beside them, and
 build/report.md (and report.json) gets one row per notebook x backend: status, seconds, the
 metrics the notebook recorded (dlwp.record_metric) and, for a failure, the cell and its error.
 One failing, dying or hanging notebook does not stop the others; the exit code is 1 if any failed.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,9 +51,10 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
                  timeout: float = DEFAULT_TIMEOUT, root: Path = REPO_ROOT) -> Result:
     """Execute one notebook with papermill in a fresh kernel on `backend`; never raises for a bad notebook."""
     relative = notebook.resolve().relative_to(root) if notebook.resolve().is_relative_to(root) else Path(notebook.name)
-    work_dir = out_dir / backend / relative.parent
-    work_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / backend / relative
+    work_dir = executed.with_suffix(".work")  # fresh and empty for every run: notebooks are self-contained
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
     log_path = executed.with_suffix(".log")
     executed.unlink(missing_ok=True)
     command = [

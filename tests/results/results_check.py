@@ -1,5 +1,9 @@
-"""Results, not just execution: each notebook's recorded metrics, read from the notebooks that
-nbval executed (tests/matrix.py saves them), must clear the floors stated here.
+"""Results, not just execution, read from the notebooks that tests/matrix.py executed:
+
+- each notebook's recorded metrics clear the floors stated here, on every backend;
+- a second run of each notebook (same backend and profile, through make run's runner) recorded
+  exactly the same metrics;
+- the sentinel credentials set during the runs appear in no executed notebook, log or report.
 
 Run by `make test` after the notebooks; on its own it fails until they have been executed.
 Every chapter notebook must have a floor: a new notebook without one fails here.
@@ -28,6 +32,9 @@ FLOORS: dict[str, dict[str, float]] = {
 RESULTS = Path(os.environ.get("DLWP_RESULTS_DIR", REPO_ROOT / "build" / "test"))
 SELECTED = os.environ.get("DLWP_BACKENDS", ",".join(BACKENDS))
 NOTEBOOKS = [Path(p) for p in os.environ["DLWP_NOTEBOOKS"].split(",")] if os.environ.get("DLWP_NOTEBOOKS") else chapter_notebooks()
+RERUN = Path(os.environ.get("DLWP_RERUN_DIR", RESULTS / "rerun"))
+RERUN_BACKEND = os.environ.get("DLWP_RERUN_BACKEND", "torch")
+SENTINELS = [s for s in os.environ.get("DLWP_SENTINELS", "").split(",") if s]
 CASES = [(nb.resolve().relative_to(REPO_ROOT).as_posix(), b) for nb in NOTEBOOKS for b in parse_backends(SELECTED)]
 
 
@@ -43,3 +50,25 @@ def test_recorded_metrics_clear_their_floors(notebook: str, backend: str) -> Non
     for name, floor in FLOORS[notebook].items():
         assert name in metrics, f"{notebook} on {backend} recorded no {name} (it recorded {sorted(metrics)})."
         assert metrics[name] >= floor, f"{notebook} on {backend}: {name} = {metrics[name]:.4f}, below its floor {floor}."
+
+
+@pytest.mark.parametrize("notebook", [n for n, b in CASES if b == CASES[0][1]])
+def test_a_second_run_records_identical_metrics(notebook: str) -> None:
+    first = RESULTS / RERUN_BACKEND / notebook
+    second = RERUN / RERUN_BACKEND / notebook
+    assert first.is_file() and second.is_file(), f"{first} or {second} is missing: run `make test`."
+    report = json.loads((RERUN / "report.json").read_text())
+    row = next(r for r in report if r["notebook"] == notebook)
+    assert row["status"] == "passed", f"the second run of {notebook} failed: {row['problem']}"
+    metrics_first = read_metrics(json.loads(first.read_text()))
+    metrics_second = read_metrics(json.loads(second.read_text()))
+    assert metrics_first and metrics_first == metrics_second, (
+        f"{notebook} on {RERUN_BACKEND} is not reproducible: {metrics_first} then {metrics_second}")
+
+
+def test_no_credential_appears_in_any_output() -> None:
+    assert SENTINELS, "DLWP_SENTINELS is not set: run through tests/matrix.py (make test)."
+    files = [p for p in RESULTS.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".log", ".md", ".json")]
+    assert any(p.suffix == ".ipynb" for p in files), f"no executed notebooks under {RESULTS}"
+    leaks = [f"{p}: {s[:6]}..." for p in files for s in SENTINELS if s in p.read_text(errors="replace")]
+    assert not leaks, f"credentials leaked into outputs: {leaks}"
