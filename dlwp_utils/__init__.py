@@ -5,9 +5,11 @@ Importing this package never imports Keras, so the backend can still be chosen a
 
 from dlwp_utils.backend import BACKENDS, check_backend, in_colab, set_seed
 from dlwp_utils.data import load_mnist
+from dlwp_utils.data import load_boston_housing
 from dlwp_utils.errors import BackendError, DataError, DLWPError, ProfileError
 from dlwp_utils.metrics import record_metric
 from dlwp_utils.plots import plot_history, plot_images
+from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_weights
 from dlwp_utils.profile import Profile, use_profile
 
 __version__ = "0.1.0"
@@ -21,9 +23,13 @@ __all__ = [
     "ProfileError",
     "check_backend",
     "in_colab",
+    "load_boston_housing",
     "load_mnist",
+    "plot_decision_boundary",
+    "plot_fitted_line",
     "plot_history",
     "plot_images",
+    "plot_weights",
     "record_metric",
     "set_seed",
     "use_profile",
