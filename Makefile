@@ -10,7 +10,7 @@ JOBS ?= 1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dlwp-installed
 
-.PHONY: setup run test hygiene clean
+.PHONY: setup run test bench hygiene clean
 
 setup: $(STAMP)
 
@@ -30,3 +30,8 @@ hygiene: setup
 
 clean:
 	rm -rf build
+
+# Not part of `make test`: ms per training step of each chapter's model on each backend and in
+# native PyTorch -> benchmarks/results.md and results.png (about 15 minutes on 2 CPU cores).
+bench: setup
+	$(PY) -m dlwp_utils.bench --backends "$(BACKENDS)"
