@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BACKENDS ?= jax,tensorflow,torch
 JOBS ?= 1
+OUT ?= build
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dlwp-installed
 
@@ -20,7 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $@
 
 run: setup
-	$(PY) -m dlwp_utils.run --backends "$(BACKENDS)" --jobs $(JOBS)
+	$(PY) -m dlwp_utils.run --backends "$(BACKENDS)" --jobs $(JOBS) --out "$(OUT)"
 
 test: setup
 	$(PY) tests/matrix.py --backends "$(BACKENDS)"

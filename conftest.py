@@ -2,9 +2,9 @@
 
 1. Committed notebooks carry no execution counts, but nbval only compares the stored output
    of a cell that has one; each checked cell gets a count in memory before it runs.
-2. Each notebook's kernel starts in a fresh, empty working directory (under DLWP_WORK_DIR, else
-   the system's temporary folder): a notebook must not depend on files beside it or left by an
-   earlier run, and it never writes into the source tree.
+2. Each notebook's kernel starts in a fresh, empty working directory: DLWP_WORK_DIR/<chapter>/<name>/
+   (emptied first) if that is set, else a new temporary folder. A notebook must not depend on
+   files beside it or left by an earlier run, and it never writes into the source tree.
 3. When DLWP_EXECUTED_DIR is set, every notebook nbval runs is saved there with its fresh
    outputs and its seconds, so that tests/results can read the metrics it recorded and the
    matrix can print the time per notebook x backend.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -35,13 +36,34 @@ def pytest_configure(config: pytest.Config) -> None:
         fresh_working_directory = True
 
         def __init__(self, kernel_name, cwd=None, **kwargs):
-            parent = os.environ.get("DLWP_WORK_DIR") or None
-            if parent:
-                Path(parent).mkdir(parents=True, exist_ok=True)
-            fresh = tempfile.mkdtemp(prefix=f"{Path(cwd or 'notebook').name}-", dir=parent)
-            super().__init__(kernel_name, cwd=fresh, **kwargs)
+            super().__init__(kernel_name, cwd=_fresh_directory(), **kwargs)
 
     nbval.plugin.RunningKernel = FreshDirectoryKernel
+    config.pluginmanager.register(_NotebookTracker(), "dlwp-notebook-tracker")
+
+
+class _NotebookTracker:
+    """Remembers which notebook nbval is about to start a kernel for."""
+
+    current: Path | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if _is_nbval_cell(item):
+            _NotebookTracker.current = Path(str(item.fspath)).resolve()
+
+
+def _fresh_directory() -> str:
+    """An empty working folder for the notebook about to run (see the module docstring)."""
+    parent = os.environ.get("DLWP_WORK_DIR")
+    notebook = _NotebookTracker.current
+    if not parent or notebook is None:
+        return tempfile.mkdtemp(prefix="dlwp-notebook-")
+    relative = notebook.relative_to(ROOT) if notebook.is_relative_to(ROOT) else Path(notebook.name)
+    folder = Path(parent) / relative.with_suffix("")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return str(folder)
 
 
 def _is_nbval_cell(item: pytest.Item) -> bool:

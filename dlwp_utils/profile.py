@@ -63,3 +63,14 @@ def require_positive(setting: str, value: T) -> T:
             f"Change {setting} in the notebook's parameters cell (papermill: -p {setting} <value>)."
         )
     return value
+
+
+def require_available(setting: str, value: int, available: int, dataset: str) -> int:
+    """Return `value` if the dataset has that many samples; else a ProfileError naming both numbers."""
+    require_positive(setting, value)
+    if value > available:
+        raise ProfileError(
+            f"{setting} asks for {value:,} samples, but {dataset} has only {available:,}. "
+            f"Set {setting} to {available:,} or less in the parameters cell (or None for the profile's default)."
+        )
+    return value

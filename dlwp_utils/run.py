@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dlwp_utils.backend import BACKENDS, parse_backends
+from dlwp_utils.data.download import ensure_writable
 from dlwp_utils.errors import DLWPError
 from dlwp_utils.hygiene import REPO_ROOT, chapter_notebooks, source
 from dlwp_utils.metrics import read_metrics
@@ -48,13 +49,21 @@ class Result:
 
 
 def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "embedded",
-                 timeout: float = DEFAULT_TIMEOUT, root: Path = REPO_ROOT) -> Result:
-    """Execute one notebook with papermill in a fresh kernel on `backend`; never raises for a bad notebook."""
+                 timeout: float = DEFAULT_TIMEOUT, root: Path = REPO_ROOT, work_root: Path | None = None) -> Result:
+    """Execute one notebook with papermill in a fresh kernel on `backend`; never raises for a bad notebook.
+
+    The kernel works in a fresh, empty folder beside the executed notebook; with `work_root`, in
+    work_root/<chapter>/<name>/ instead, kept as an earlier run left it (a re-run in place).
+    """
     relative = notebook.resolve().relative_to(root) if notebook.resolve().is_relative_to(root) else Path(notebook.name)
     executed = out_dir / backend / relative
-    work_dir = executed.with_suffix(".work")  # fresh and empty for every run: notebooks are self-contained
-    shutil.rmtree(work_dir, ignore_errors=True)
-    work_dir.mkdir(parents=True)
+    if work_root is None:
+        work_dir = executed.with_suffix(".work")
+        shutil.rmtree(work_dir, ignore_errors=True)
+    else:
+        work_dir = work_root / relative.with_suffix("")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    executed.parent.mkdir(parents=True, exist_ok=True)
     log_path = executed.with_suffix(".log")
     executed.unlink(missing_ok=True)
     command = [
@@ -167,9 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build"))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
+    parser.add_argument("--work-root", type=Path, help="re-run in place: working folders under this one, kept as they are")
     args = parser.parse_args(argv)
     try:
         backends = parse_backends(args.backends)
+        ensure_writable(args.out, setting="OUT (make run OUT=<folder>; python -m dlwp_utils.run --out <folder>)")
     except DLWPError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -183,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
           f"profile {args.profile}, {args.jobs} at a time.", flush=True)
 
     def one(task: tuple[Path, str]) -> Result:
-        result = run_notebook(task[0], task[1], args.out, args.profile, args.timeout)
+        try:
+            result = run_notebook(task[0], task[1], args.out, args.profile, args.timeout, work_root=args.work_root)
+        except OSError as err:  # the runner itself could not work: report it, go on with the others
+            result = Result(str(task[0]), task[1], "failed", 0.0, problem=f"runner error: {err}")
         metrics = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
         print(f"  {result.status:7} {result.seconds:7.1f} s  {task[1]:10} {result.notebook}  {metrics}"
               f"{'  ' + result.problem if result.problem else ''}", flush=True)

@@ -7,7 +7,8 @@ Steps: (1) the unit tests of dlwp_utils and the notebook hygiene check; (2) for 
 its own process with KERAS_BACKEND set, `pytest --nbval-lax` over every chapter notebook in the
 embedded profile (xdist, one notebook per worker; each kernel in a fresh empty working directory;
 sentinel credentials in the environment); (3) every notebook once more, on one backend, through
-the papermill runner of `make run`; (4) the results check: the metrics each executed notebook
+the papermill runner of `make run`, in the working directory the first run left behind (a
+re-run in place: existing folders, checkpoints and features must not break it); (4) the results check: the metrics each executed notebook
 recorded clear their floors, the second run recorded exactly the same metrics, and no sentinel
 credential appears in any executed notebook, log or report; (5) a table of seconds per notebook
 x backend. Every step runs even if an earlier one failed; the exit code is 1 if any failed.
@@ -60,9 +61,9 @@ def nbval_args(notebooks: list[Path], workers: int) -> list[str]:
 
 
 def rerun(notebooks: list[Path], backend: str, jobs: int, env: dict[str, str]) -> bool:
-    """Execute every notebook again with the papermill runner (fresh kernel, fresh directory)."""
+    """Execute every notebook again with the papermill runner, in the first run's working directories."""
     command = [sys.executable, "-m", "dlwp_utils.run", "--backends", backend, "--out", str(RERUN),
-               "--jobs", str(jobs), *map(str, notebooks)]
+               "--jobs", str(jobs), "--work-root", str(EXECUTED / backend / "work"), *map(str, notebooks)]
     print(f"\n=== second run: {' '.join(command[1:])}", flush=True)
     return subprocess.call(command, cwd=ROOT, env=env) == 0
 

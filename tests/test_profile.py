@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from dlwp_utils.errors import ProfileError
-from dlwp_utils.profile import Profile, default_profile_name, require_positive, use_profile
+from dlwp_utils.profile import Profile, default_profile_name, require_available, require_positive, use_profile
 
 
 def test_default_is_embedded_locally_and_book_on_colab(monkeypatch):
@@ -53,3 +53,12 @@ def test_non_positive_or_non_numeric_settings_are_refused(value):
 def test_pick_validates_what_it_returns():
     with pytest.raises(ProfileError, match="BATCH_SIZE"):
         Profile("embedded").pick("BATCH_SIZE", 0, embedded=128, book=128)
+
+
+def test_asking_for_more_samples_than_the_dataset_has_names_both_numbers():
+    assert require_available("TRAIN_SAMPLES", 100, 1438, "the MNIST stand-in") == 100
+    with pytest.raises(ProfileError) as err:
+        require_available("TRAIN_SAMPLES", 5000, 1438, "the MNIST stand-in")
+    assert "TRAIN_SAMPLES asks for 5,000 samples, but the MNIST stand-in has only 1,438" in str(err.value)
+    with pytest.raises(ProfileError, match="above zero"):
+        require_available("TRAIN_SAMPLES", 0, 1438, "x")

@@ -44,3 +44,30 @@ def test_a_wrong_backend_name_stops_the_runner_with_one_clear_error(capsys):
 def test_a_missing_notebook_is_an_error(tmp_path, capsys):
     assert run.main([str(tmp_path / "nope.ipynb"), "--backends", "jax"]) == 2
     assert "no such notebook" in capsys.readouterr().err
+
+
+def test_an_output_folder_that_cannot_be_written_is_named(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert run.main(["--backends", "torch", "--out", str(blocker / "build")]) == 2
+    err = capsys.readouterr().err
+    assert str(blocker / "build") in err and "OUT" in err
+
+
+COUNTER = """\
+from pathlib import Path
+from dlwp_utils.metrics import record_metric
+runs = int(Path("runs.txt").read_text()) + 1 if Path("runs.txt").exists() else 1
+Path("runs.txt").write_text(str(runs))
+record_metric("runs_seen", runs)"""
+
+
+def test_runs_are_fresh_by_default_and_in_place_with_a_work_root(tmp_path):
+    nb = write_notebook(tmp_path / "counter.ipynb", COUNTER)
+    out, work = tmp_path / "build", tmp_path / "work"
+    seen = []
+    for extra in ([], [], ["--work-root", str(work)], ["--work-root", str(work)]):
+        assert run.main([str(nb), "--backends", "torch", "--out", str(out), *extra]) == 0
+        seen.append(json.loads((out / "report.json").read_text())[0]["metrics"]["runs_seen"])
+    assert seen == [1, 1, 1, 2]
+    assert (work / "counter" / "runs.txt").read_text() == "2"
