@@ -10,7 +10,8 @@ from dlwp_utils.errors import BackendError, DataError, DLWPError, ProfileError
 from dlwp_utils.metrics import record_metric
 from dlwp_utils.plots import plot_history, plot_images
 from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_weights
-from dlwp_utils.profile import Profile, use_profile
+from dlwp_utils.profile import Profile, require_available, use_profile
+from dlwp_utils.saving import SavedModelError, load_model
 
 __version__ = "0.1.0"
 
@@ -21,16 +22,19 @@ __all__ = [
     "DataError",
     "Profile",
     "ProfileError",
+    "SavedModelError",
     "check_backend",
     "in_colab",
     "load_boston_housing",
     "load_mnist",
+    "load_model",
     "plot_decision_boundary",
     "plot_fitted_line",
     "plot_history",
     "plot_images",
     "plot_weights",
     "record_metric",
+    "require_available",
     "set_seed",
     "use_profile",
 ]
