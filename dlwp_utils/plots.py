@@ -7,6 +7,30 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 
+class ShownFigure:
+    """A figure already shown with plt.show(): a notebook does not display it a second time.
+
+    Attributes are the figure's (`.axes`, `.savefig`, ...); the figure itself is `.figure`.
+    """
+
+    def __init__(self, figure: Any):
+        self.figure = figure
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.figure, name)
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: plt.show() already did (a returned Figure would be drawn twice)."""
+
+
+def show(figure: Any) -> ShownFigure:
+    """plt.show() the figure and return it wrapped, so a plot call ending a cell draws it once."""
+    import matplotlib.pyplot as plt
+
+    plt.show()
+    return ShownFigure(figure)
+
+
 def plot_history(history: Any, metrics: Sequence[str] | None = None, title: str = ""):
     """Training vs validation curves, one panel per metric (loss first), from a History or a dict."""
     import matplotlib.pyplot as plt
@@ -30,8 +54,7 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, title: str 
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    plt.show()
-    return figure
+    return show(figure)
 
 
 def plot_images(images: np.ndarray, labels: Sequence[Any] | None = None, columns: int = 8, cmap: str = "binary"):
@@ -48,8 +71,7 @@ def plot_images(images: np.ndarray, labels: Sequence[Any] | None = None, columns
             if labels is not None:
                 axis.set_title(str(labels[index]), fontsize=9)
     figure.tight_layout()
-    plt.show()
-    return figure
+    return show(figure)
 
 
 def _line(weights: Any, bias: Any) -> tuple[float, float, float]:
@@ -101,8 +123,7 @@ def plot_decision_boundary(
         axis.legend()
     axis.set_title(title)
     figure.tight_layout()
-    plt.show()
-    return figure
+    return show(figure)
 
 
 def plot_fitted_line(
@@ -132,8 +153,7 @@ def plot_fitted_line(
     axis.legend()
     axis.set_title(title)
     figure.tight_layout()
-    plt.show()
-    return figure
+    return show(figure)
 
 
 def plot_weights(weights: Mapping[str, Any], near_zero: float = 0.0, title: str = ""):
@@ -154,5 +174,4 @@ def plot_weights(weights: Mapping[str, Any], near_zero: float = 0.0, title: str 
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    plt.show()
-    return figure
+    return show(figure)

@@ -1,11 +1,19 @@
-"""dlwp_utils.plots additions of chapter 3: decision lines, fitted lines, weight bar charts."""
+"""dlwp_utils.plots additions of chapter 3: decision lines, fitted lines, weight bar charts, and
+plots that a notebook draws once (not twice) when the call ends a cell."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_weights
+from dlwp_utils.plots import (
+    ShownFigure,
+    plot_decision_boundary,
+    plot_fitted_line,
+    plot_history,
+    plot_images,
+    plot_weights,
+)
 
 POINTS = np.array([[0.0, 0.0], [1.0, 2.0], [2.0, 1.0], [3.0, 3.0]])
 LABELS = np.array([0, 0, 1, 1])
@@ -76,3 +84,24 @@ def test_plot_weights_greys_out_near_zero_weights_on_a_shared_scale():
 def test_plot_weights_needs_weights():
     with pytest.raises(ValueError, match="No weights"):
         plot_weights({})
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot_history({"loss": [1.0, 0.5]}),
+        lambda: plot_images(np.zeros((2, 8, 8))),
+        lambda: plot_decision_boundary(POINTS, LABELS, ([1.0, 1.0], [0.0])),
+        lambda: plot_fitted_line([0, 1], [0, 1], slope=1, intercept=0),
+        lambda: plot_weights({"w": [1.0]}),
+    ],
+)
+def test_a_plot_ending_a_notebook_cell_is_drawn_once(draw):
+    from IPython.core.formatters import DisplayFormatter
+    from matplotlib.figure import Figure
+
+    shown = draw()
+    assert isinstance(shown, ShownFigure) and isinstance(shown.figure, Figure)
+    assert shown.axes == shown.figure.axes  # the figure's attributes pass through
+    # plt.show() drew it; as a cell's value it adds nothing (a bare Figure would be drawn again).
+    assert DisplayFormatter().format(shown) == ({}, {})
