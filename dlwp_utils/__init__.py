@@ -6,6 +6,7 @@ Importing this package never imports Keras, so the backend can still be chosen a
 from dlwp_utils.backend import BACKENDS, check_backend, in_colab, set_seed
 from dlwp_utils.data import load_mnist
 from dlwp_utils.data import load_boston_housing
+from dlwp_utils.data import load_spa_eng
 from dlwp_utils.errors import BackendError, DataError, DLWPError, ProfileError
 from dlwp_utils.metrics import record_metric
 from dlwp_utils.plots import plot_history, plot_images
@@ -28,6 +29,7 @@ __all__ = [
     "load_boston_housing",
     "load_mnist",
     "load_model",
+    "load_spa_eng",
     "plot_decision_boundary",
     "plot_fitted_line",
     "plot_history",
