@@ -84,6 +84,8 @@ PRONOUNS = {
     "we": ("nosotros", 3, True),
     "they": ("ellos", 4, False),
 }
+DETERMINERS = ("the", "the", "my", "number", "a")  # "number": two to ten
+ARTICLES = {("m", False): "el", ("f", False): "la", ("m", True): "los", ("f", True): "las"}
 NounPhrase = tuple[str, str, bool]  # (English, Spanish, plural?)
 
 
@@ -107,16 +109,21 @@ def load_spa_eng(profile: Profile | str | None = None) -> Path:
     archive = fetch_file("spa-eng.zip", SPA_ENG_URL)
     folder = extract_zip(archive, cache_dir() / "spa-eng_extracted")
     path = folder / TEXT_FILE
-    if not path.is_file():
-        found = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    try:
+        if not path.is_file():
+            found = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+            raise DataError(
+                f"The archive {archive.name} from {SPA_ENG_URL} has no {TEXT_FILE.as_posix()} (it holds {found[:5]})."
+            )
+        n = count_pairs(path)
+    except DataError as err:
         shutil.rmtree(folder, ignore_errors=True)
         archive.unlink(missing_ok=True)
         raise DataError(
-            f"The archive {archive.name} from {SPA_ENG_URL} has no {TEXT_FILE.as_posix()} (it holds "
-            f"{found[:5]}). Both were deleted; run this cell again. If it happens again, the file on "
-            'the server has changed: please report it, and use PROFILE = "embedded" meanwhile.'
-        )
-    n = count_pairs(path)
+            f"{err} The archive and its extracted folder were deleted: run this cell again. If it "
+            "happens again, the file on the server has changed: please report it, and use "
+            'PROFILE = "embedded" meanwhile.'
+        ) from None
     print(f"spa-eng: {n:,} English-Spanish pairs from {path}.")
     return path
 
@@ -126,18 +133,15 @@ def count_pairs(path: Path) -> int:
     try:
         lines = Path(path).read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"Cannot read {path} as UTF-8 text ({err}). Delete it and run this cell again.") from None
+        raise DataError(f"Cannot read {path} as UTF-8 text ({err}).") from None
     if lines and lines[-1] == "":
         lines.pop()
     for number, line in enumerate(lines, start=1):
         fields = line.split("\t")
         if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
-            raise DataError(
-                f"{path}, line {number}, is not an English<TAB>Spanish pair: {line[:60]!r}. The file is "
-                "damaged: delete it (or its folder) and run this cell again."
-            )
+            raise DataError(f"{path}, line {number}, is not an English<TAB>Spanish pair: {line[:60]!r}.")
     if not lines:
-        raise DataError(f"{path} holds no sentence pairs. Delete it and run this cell again.")
+        raise DataError(f"{path} holds no sentence pairs.")
     return len(lines)
 
 
@@ -172,7 +176,7 @@ def generate_pairs(n_pairs: int = EMBEDDED_PAIRS, seed: int = EMBEDDED_SEED) -> 
 
 
 def noun_phrase(
-    rng: random.Random, nouns: list[str] | None = None, determiners: tuple[str, ...] = ("the", "the", "my", "number", "a")
+    rng: random.Random, nouns: list[str] | None = None, determiners: tuple[str, ...] = DETERMINERS
 ) -> tuple[str, NounPhrase]:
     """(English noun, (English phrase, Spanish phrase, plural?)), e.g. "three red cars"."""
     noun = rng.choice(nouns or list(NOUNS))
@@ -187,7 +191,7 @@ def noun_phrase(
         spanish_words.append(NUMBERS[number])
     elif determiner == "the":
         english_words.append("the")
-        spanish_words.append({("m", False): "el", ("f", False): "la", ("m", True): "los", ("f", True): "las"}[gender, plural])
+        spanish_words.append(ARTICLES[gender, plural])
     elif determiner == "my":
         english_words.append("my")
         spanish_words.append("mis" if plural else "mi")
