@@ -112,6 +112,9 @@ def check_notebook(path: Path, root: Path = REPO_ROOT) -> list[str]:
         if is_checked(cell):
             if not outputs:
                 say(f"{where}: marked {CHECK_MARK} but stores no output (run `hygiene refresh`)")
+            if any(o.get("name") == "stderr" for o in outputs):
+                say(f"{where}: a checked cell stores stderr (log lines vary by run): move the noisy call to "
+                    "an unchecked cell")
         elif outputs:
             say(f"{where}: has outputs but is not marked {CHECK_MARK}")
         for output in outputs:

@@ -10,7 +10,7 @@ METRIC_MIME = "application/vnd.dlwp.metric+json"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def record_metric(name: str, value: float) -> float:
+def record_metric(name: str, value: float) -> None:
     """Show `name = value` and store it in the notebook's output as structured data."""
     if not _NAME.match(name):
         raise ValueError(f"Metric names are lower_snake_case, like 'test_accuracy'; got {name!r}.")
@@ -21,7 +21,6 @@ def record_metric(name: str, value: float) -> float:
 
     bundle = {METRIC_MIME: {"name": name, "value": number}, "text/plain": f"{name} = {number:.4f}"}
     display(bundle, raw=True)
-    return number
 
 
 def read_metrics(notebook: dict[str, Any]) -> dict[str, float]:

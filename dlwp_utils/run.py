@@ -72,6 +72,7 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
         "--no-progress-bar", "--log-level", "WARNING",
     ]
     env = dict(os.environ, KERAS_BACKEND=backend, DLWP_PROFILE=profile, PYTHONUNBUFFERED="1")
+    env.setdefault("OMP_WAIT_POLICY", "passive")  # spinning OpenMP threads starve notebooks run side by side
     start = time.perf_counter()
     status = "passed"
     with open(log_path, "w") as log:

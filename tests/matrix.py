@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     base_env = {k: v for k, v in os.environ.items() if k not in ("DLWP_EXECUTED_DIR", "KERAS_BACKEND")}
     base_env.update(DLWP_PROFILE="embedded", PYTHONHASHSEED="0")
+    # Notebooks run side by side on few cores: OpenMP threads that spin while waiting (torch's
+    # default) then slow a small training step down 20-50x. Passive waiting costs little alone.
+    base_env.setdefault("OMP_WAIT_POLICY", "passive")
     rerun_backend = args.rerun_backend or ("torch" if "torch" in backends else backends[0])
     steps: dict[str, tuple[bool, float]] = {}
 

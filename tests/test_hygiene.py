@@ -54,6 +54,8 @@ def _break(change):
     (lambda nb: nb["cells"][4].update(execution_count=3), "has an execution count"),
     (lambda nb: nb["cells"][4].update(outputs=[{"output_type": "stream", "text": "x"}]), "has outputs but is not marked"),
     (lambda nb: nb["cells"][3].update(outputs=[]), "stores no output"),
+    (lambda nb: nb["cells"][3]["outputs"].append({"output_type": "stream", "name": "stderr", "text": "I0000 log"}),
+     "stores stderr"),
     (lambda nb: nb["cells"][2]["metadata"].clear(), "0 cells are tagged 'parameters'"),
     (lambda nb: nb["cells"][1].update(source="import dlwp_utils"), "not the standard setup cell"),
     (lambda nb: nb["metadata"].pop("colab"), "no Colab metadata"),
