@@ -1,0 +1,185 @@
+"""Dogs vs cats: the Kaggle competition's train.zip (kagglehub), or a generated look-alike, and the
+book's small subset copied into dogs_vs_cats_small/{train,validation,test}/{cat,dog}.
+
+Both profiles end in the same place: a folder of cat.N.jpg and dog.N.jpg files extracted from a
+train.zip, so the subset code and everything after it is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from dlwp_utils.data.download import cache_dir, extract_zip
+from dlwp_utils.data.images import describe_bad_images, find_bad_images
+from dlwp_utils.errors import DataError
+from dlwp_utils.kaggle import kaggle_download
+from dlwp_utils.profile import Profile, use_profile
+
+COMPETITION = "dogs-vs-cats"
+RULES_PAGE = "https://www.kaggle.com/c/dogs-vs-cats/rules"
+CLASSES = ("cat", "dog")
+SUBSET_MARKER = ".subset.json"
+
+# The embedded look-alike of train.zip: how many pictures per class, and which ones are planted
+# broken on purpose (real downloads can hold such files; the subset code must leave them out).
+EMBEDDED_PER_CLASS = 500
+EMBEDDED_VERSION = 2  # bump when the drawings change, so that caches are rebuilt
+EMBEDDED_BROKEN = {"cat.7.jpg": "empty", "dog.42.jpg": "text", "cat.99.jpg": "truncated", "dog.120.jpg": "noise"}
+
+
+def dogs_vs_cats_train(profile: Profile | str | None = None) -> Path:
+    """The folder of cat.N.jpg / dog.N.jpg files from the competition's train.zip, extracted.
+
+    Book profile: train.zip from the Kaggle competition through kagglehub (credentials needed,
+    rules accepted). Embedded profile: a generated look-alike train.zip. One printed line says which.
+    """
+    if not isinstance(profile, Profile):
+        profile = use_profile(profile)
+    if profile.embedded:
+        archive = embedded_train_zip(EMBEDDED_PER_CLASS)
+        folder = extract_zip(archive, archive.with_suffix("")) / "train"
+        print(f"Dogs vs cats: embedded look-alike, {EMBEDDED_PER_CLASS:,} generated cat and {EMBEDDED_PER_CLASS:,} "
+              f"dog pictures (JPEGs of varied sizes, {len(EMBEDDED_BROKEN)} broken on purpose) in {folder}. "
+              'PROFILE = "book" downloads the 25,000 Kaggle photos.')
+        return folder
+    archive = download_train_zip()
+    folder = extract_zip(archive, cache_dir() / "dogs-vs-cats") / "train"
+    check_train_folder(folder)
+    print(f"Dogs vs cats: the Kaggle competition's train.zip, extracted in {folder}.")
+    return folder
+
+
+def download_train_zip() -> Path:
+    """train.zip of the Kaggle competition, through kagglehub (cached in $KAGGLEHUB_CACHE)."""
+    import kagglehub
+
+    def download(force: bool) -> Path:
+        return kaggle_download(
+            lambda: kagglehub.competition_download(COMPETITION, path="train.zip", force_download=force),
+            what="the dogs-vs-cats competition data", page=RULES_PAGE, consent="the competition rules")
+
+    archive = download(False)
+    if not archive.is_file():  # a cache entry whose file was deleted (e.g. found corrupt): fetch again
+        archive = download(True)
+    if not archive.is_file():
+        raise DataError(f"kagglehub reported {archive} but there is no such file. Delete that folder "
+                        "and run this cell again.")
+    return archive
+
+
+def check_train_folder(folder: Path) -> None:
+    """Raise a DataError naming `folder` unless it holds cat.N.jpg and dog.N.jpg files."""
+    for name in CLASSES:
+        if not folder.is_dir() or not any(folder.glob(f"{name}.*.jpg")):
+            raise DataError(f"{folder} holds no {name}.N.jpg files: train.zip is not laid out like the "
+                            "competition's (train/cat.0.jpg, train/dog.0.jpg, ...). Delete "
+                            f"{folder.parent} and run this cell again.")
+
+
+def embedded_train_zip(per_class: int) -> Path:
+    """Generate (once, cached) a train.zip laid out like the competition's: train/cat.N.jpg, train/dog.N.jpg."""
+    from dlwp_utils.data.pet_drawings import draw_pet
+
+    target = cache_dir() / f"dogs-vs-cats-embedded-v{EMBEDDED_VERSION}-{per_class}.zip"
+    if target.is_file():
+        return target
+    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.partial-", dir=target.parent)
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
+            for index in range(per_class):
+                for label, name in enumerate(CLASSES):
+                    fname = f"{name}.{index}.jpg"
+                    rng = np.random.default_rng([EMBEDDED_VERSION, label, index])
+                    archive.writestr(f"train/{fname}", _broken(EMBEDDED_BROKEN[fname], draw_pet(name, rng))
+                                     if fname in EMBEDDED_BROKEN else draw_pet(name, rng))
+        os.replace(partial, target)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    return target
+
+
+def _broken(kind: str, jpeg: bytes) -> bytes:
+    """A broken version of a picture, like the ones found in real downloads."""
+    return {"empty": b"", "text": b"<html><body>404 Not Found</body></html>\n", "truncated": jpeg[: len(jpeg) // 3],
+            "noise": np.random.default_rng(len(jpeg)).integers(0, 256, 2048, dtype=np.uint8).tobytes()}[kind]
+
+
+def make_subsets(original_dir: Path, new_base_dir: Path, splits: dict[str, tuple[int, int]],
+                 classes: tuple[str, ...] = CLASSES) -> Path:
+    """Copy {class}.{i}.jpg for i in each split's [start, end) into new_base_dir/split/class, atomically.
+
+    Unreadable images (empty, not an image, truncated) are left out, counted and reported. The
+    subset is built in a temporary sibling folder and renamed into place with a marker recording
+    what it holds: a complete subset with the same splits is reused; a half-built or different
+    one is rebuilt.
+    """
+    original_dir, new_base_dir = Path(original_dir), Path(new_base_dir)
+    wanted = {"source": str(original_dir.resolve()), "splits": {k: list(v) for k, v in splits.items()},
+              "classes": list(classes)}
+    recorded = _read_marker(new_base_dir)
+    if recorded is not None and {k: recorded.get(k) for k in wanted} == wanted and _intact(new_base_dir, recorded):
+        print(f"Reusing the complete subset in {new_base_dir} ({_summary(recorded)}).")
+        return new_base_dir
+    if new_base_dir.exists():
+        why = "incomplete (an earlier run was interrupted)" if recorded is None else "a different or damaged subset"
+        print(f"{new_base_dir} is {why}: rebuilding it.")
+        shutil.rmtree(new_base_dir)
+    files = {(split, name): [original_dir / f"{name}.{i}.jpg" for i in range(start, end)]
+             for split, (start, end) in splits.items() for name in classes}
+    missing = [p for paths in files.values() for p in paths if not p.is_file()]
+    if missing:
+        raise DataError(f"{len(missing)} of the subset's files are missing from {original_dir}, e.g. "
+                        f"{missing[0].name}. That folder must hold {', '.join(f'{c}.N.jpg' for c in classes)} up to "
+                        f"N = {max(end for _, end in splits.values()) - 1}. Use smaller splits, or delete "
+                        f"{original_dir.parent} and run the loading cell again.")
+    bad = find_bad_images(p for paths in files.values() for p in paths)
+    new_base_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{new_base_dir.name}.partial-", dir=new_base_dir.parent))
+    try:
+        counts: dict[str, dict[str, int]] = {}
+        for (split, name), paths in files.items():
+            folder = staging / split / name
+            folder.mkdir(parents=True)
+            kept = [p for p in paths if p not in bad]
+            for path in kept:
+                shutil.copyfile(path, folder / path.name)
+            counts.setdefault(split, {})[name] = len(kept)
+        marker = dict(wanted, counts=counts, left_out={p.name: why for p, why in sorted(bad.items())})
+        (staging / SUBSET_MARKER).write_text(json.dumps(marker, indent=1))
+        os.replace(staging, new_base_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(f"Built the subset in {new_base_dir} ({_summary(marker)}).")
+    if bad:
+        print(f"Checked {sum(len(p) for p in files.values()):,} images: {describe_bad_images(bad)}.")
+    return new_base_dir
+
+
+def _read_marker(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / SUBSET_MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _intact(folder: Path, marker: dict) -> bool:
+    """True if every split/class folder still holds the number of files the marker recorded."""
+    try:
+        return all(len(list((folder / split / name).iterdir())) == count
+                   for split, by_class in marker["counts"].items() for name, count in by_class.items())
+    except (OSError, KeyError, AttributeError):
+        return False
+
+
+def _summary(marker: dict) -> str:
+    parts = [f"{split} {'/'.join(str(n) for n in by_class.values())}" for split, by_class in marker["counts"].items()]
+    left_out = len(marker.get("left_out", {}))
+    return f"{' | '.join(parts)} {'/'.join(marker['classes'])}" + (f"; {left_out} unreadable left out" if left_out else "")

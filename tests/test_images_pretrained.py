@@ -1,0 +1,78 @@
+"""dlwp_utils.data.pretrained: ImageNet weights fetched through Keras' cache, one clear error offline."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+
+import pytest
+
+from dlwp_utils.data import pretrained
+from dlwp_utils.data.pretrained import IMAGENET_NO_TOP, imagenet_weights
+from dlwp_utils.errors import DataError
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """Keras' cache (~/.keras) redirected to a temporary folder."""
+    from keras.src.backend import config
+
+    home = tmp_path / "keras-home"
+    home.mkdir()  # keras.utils.get_file falls back to /tmp/.keras when the folder does not exist
+    monkeypatch.setattr(config, "_KERAS_DIR", str(home))
+    return home
+
+
+def serve_weights(monkeypatch, base_url, root, content=b"fake h5 weights", md5=None):
+    fname = IMAGENET_NO_TOP["VGG16"][0]
+    (root / fname).write_bytes(content)
+    md5 = md5 or hashlib.md5(content).hexdigest()
+    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", (fname, f"{base_url}/{fname}", md5, "58 MB"))
+    return fname
+
+
+def test_the_constants_are_the_ones_keras_applications_uses():
+    from keras.src.applications import vgg16
+
+    fname, origin, md5, _ = IMAGENET_NO_TOP["VGG16"]
+    assert origin == vgg16.WEIGHTS_PATH_NO_TOP and origin.endswith(fname)
+    assert f'file_hash="{md5}"' in inspect.getsource(vgg16)
+
+
+def test_embedded_profile_announces_random_weights_and_downloads_nothing(capsys, monkeypatch, closed_port_url):
+    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", ("x.h5", f"{closed_port_url}/x.h5", "0" * 32, "58 MB"))
+    assert imagenet_weights("VGG16", "embedded") is None
+    out = capsys.readouterr().out
+    assert "VGG16 weights: random" in out and 'PROFILE = "book"' in out
+
+
+def test_book_profile_fetches_into_keras_cache_where_keras_applications_looks(http_server, keras_home, monkeypatch):
+    base, root = http_server
+    fname = serve_weights(monkeypatch, base, root)
+    assert imagenet_weights("VGG16", "book") == "imagenet"
+    assert (keras_home / "models" / fname).read_bytes() == b"fake h5 weights"
+
+
+def test_unreachable_weights_are_one_clear_error(keras_home, monkeypatch, closed_port_url):
+    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", ("w.h5", f"{closed_port_url}/w.h5", "0" * 32, "58 MB"))
+    with pytest.raises(DataError) as err:
+        imagenet_weights("VGG16", "book")
+    message = str(err.value)
+    assert message.startswith("Could not download the ImageNet weights of VGG16 (58 MB)")
+    assert 'PROFILE = "embedded"' in message and err.value.__cause__ is None
+    assert not (keras_home / "models" / "w.h5").exists()
+
+
+def test_a_corrupt_download_says_so_and_is_fetched_again_next_time(http_server, keras_home, monkeypatch):
+    base, root = http_server
+    fname = serve_weights(monkeypatch, base, root, content=b"truncated", md5=hashlib.md5(b"whole").hexdigest())
+    with pytest.raises(DataError, match="incomplete or corrupt"):
+        imagenet_weights("VGG16", "book")
+    (root / fname).write_bytes(b"whole")
+    assert imagenet_weights("VGG16", "book") == "imagenet"
+    assert (keras_home / "models" / fname).read_bytes() == b"whole"
+
+
+def test_an_unknown_model_is_named():
+    with pytest.raises(ValueError, match="ResNet50.*VGG16"):
+        pretrained.imagenet_weights("ResNet50", "embedded")
