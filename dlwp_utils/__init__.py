@@ -7,6 +7,8 @@ from dlwp_utils.backend import BACKENDS, check_backend, in_colab, set_seed
 from dlwp_utils.data import load_mnist
 from dlwp_utils.data import load_boston_housing
 from dlwp_utils.data import load_spa_eng
+from dlwp_utils.data.instructions import load_instructions
+from dlwp_utils.gemma import gemma_preset, preferred_dtype, run_on_simulated_devices, tiny_gemma_preset
 from dlwp_utils.errors import BackendError, DataError, DLWPError, ProfileError
 from dlwp_utils.metrics import record_metric
 from dlwp_utils.plots import plot_history, plot_images
@@ -25,8 +27,10 @@ __all__ = [
     "ProfileError",
     "SavedModelError",
     "check_backend",
+    "gemma_preset",
     "in_colab",
     "load_boston_housing",
+    "load_instructions",
     "load_mnist",
     "load_model",
     "load_spa_eng",
@@ -35,8 +39,11 @@ __all__ = [
     "plot_history",
     "plot_images",
     "plot_weights",
+    "preferred_dtype",
     "record_metric",
+    "run_on_simulated_devices",
     "require_available",
     "set_seed",
+    "tiny_gemma_preset",
     "use_profile",
 ]

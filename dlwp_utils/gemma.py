@@ -1,0 +1,296 @@
+"""Gemma presets for KerasHub: a real one from Kaggle (book profile), or a tiny Gemma built offline (embedded).
+
+Either way the notebook gets a preset it passes to the same `keras_hub.models.CausalLM.from_preset`
+call. The tiny preset is a real KerasHub preset directory: a `GemmaTokenizer` over a SentencePiece
+model trained here on generated text, and a two-layer `GemmaBackbone` pretrained briefly on that
+text, so that fine-tuning has something to adapt. It is built once (in a JAX subprocess: the
+fastest backend for it on a CPU, and the same preset whichever backend the notebook runs) and
+cached, atomically.
+
+    python -m dlwp_utils.gemma build DEST    # what the subprocess runs
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dlwp_utils.data.download import COMPLETE_MARKER, cache_dir
+from dlwp_utils.data.instructions import arithmetic_facts
+from dlwp_utils.errors import DataError, DLWPError
+from dlwp_utils.kaggle import kaggle_download
+from dlwp_utils.profile import Profile, use_profile
+
+DEFAULT_PRESET = "gemma3_1b"  # its instruction-tuned sibling: "gemma3_instruct_1b"
+SUGGESTED_PRESETS = ("gemma3_1b", "gemma3_instruct_1b", "gemma3_270m", "gemma3_4b_text", "gemma2_2b_en")
+GEMMA_LICENCE = "the Gemma licence (Gemma Terms of Use)"
+
+# The tiny Gemma. Change RECIPE and the cache key changes with it: a new preset is built.
+SPECIAL_PIECES = ("<pad>", "<bos>", "<eos>", "<unk>")  # ids 0, 1, 2, 3, as in Gemma's tokenizer
+RECIPE = {
+    "vocabulary_size": 400,
+    "backbone": {"num_layers": 2, "num_query_heads": 4, "num_key_value_heads": 2, "hidden_dim": 96,
+                 "intermediate_dim": 384, "head_dim": 24},
+    "documents": 3200,
+    "passages": 2,
+    "epochs_per_round": 4,
+    "max_epochs": 24,
+    "target_known": 0.95,
+    "batch_size": 32,
+    "sequence_length": 48,
+    "learning_rate": 5e-3,
+    "seed": 0,
+}
+CORPUS_VERSION = 1  # bump when the corpus, tokenizer or model code below changes
+INFO_FILE = "dlwp_tiny_gemma.json"
+BUILD_BACKEND = "jax"
+
+_NOUNS = "cat dog bird fish fox cow horse mouse owl bee".split()
+_ADJECTIVES = "small big red green quick lazy old young happy sleepy".split()
+_VERBS = "sees likes follows chases finds watches helps meets".split()
+_PLACES = ("in the garden", "near the river", "under the tree", "on the hill", "at home")
+
+
+def preferred_dtype() -> str:
+    """"bfloat16" when the backend computes on a GPU or TPU (half the memory), else "float32"."""
+    from dlwp_utils.backend import list_devices
+
+    accelerated = any(not device.startswith("cpu") for device in list_devices())
+    return "bfloat16" if accelerated else "float32"
+
+
+def gemma_preset(profile: Profile | str | None = None, preset: str | None = None) -> str:
+    """The preset to pass to `from_preset`: the real one (book), else the tiny one (embedded).
+
+    Book profile: `preset` (default gemma3_1b) is a KerasHub preset name or a kaggle:// handle,
+    downloaded with kagglehub (Kaggle credentials and the accepted Gemma licence needed, each
+    failure explained), or a local preset directory, or an hf:// handle left to KerasHub. Embedded
+    profile: the tiny Gemma, built on first use. One printed line says which.
+    """
+    if not isinstance(profile, Profile):
+        profile = use_profile(profile)
+    if profile.embedded:
+        path = tiny_gemma_preset()
+        info = json.loads((path / INFO_FILE).read_text())
+        print(f"Gemma: embedded tiny Gemma ({info['parameters']:,} parameters, {info['vocabulary_size']} "
+              f"SentencePiece tokens, pretrained on generated text) from {path}. "
+              f'PROFILE = "book" loads {DEFAULT_PRESET} from Kaggle.')
+        return str(path)
+    resolved = real_preset(preset or DEFAULT_PRESET)
+    print(f"Gemma: the preset {preset or DEFAULT_PRESET} from {resolved}.")
+    return resolved
+
+
+def real_preset(preset: str) -> str:
+    """A local directory or hf:// handle as is; a KerasHub name or kaggle:// handle downloaded via kagglehub."""
+    local = Path(preset).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise DataError(f"{local} is not a KerasHub preset directory: it has no config.json. Point PRESET at "
+                            "a folder written by `save_to_preset`, or at a preset name such as "
+                            f'"{DEFAULT_PRESET}".')
+        return str(local)
+    if preset.startswith(("hf://", "gs://", "modelscope://")):
+        return preset  # KerasHub downloads these itself
+    handle = kaggle_handle(preset)
+    owner, model = handle.split("/")[:2]
+    import kagglehub
+
+    path = kaggle_download(lambda: kagglehub.model_download(handle), what=f"the Gemma preset {preset}",
+                           page=f"https://www.kaggle.com/models/{owner}/{model}", consent=GEMMA_LICENCE)
+    return str(path)
+
+
+def kaggle_handle(preset: str) -> str:
+    """The Kaggle Models handle (owner/model/framework/variation[/version]) of a preset name or kaggle:// URL."""
+    if preset.startswith("kaggle://"):
+        handle = preset.removeprefix("kaggle://")
+    else:
+        import keras_hub
+
+        known = keras_hub.models.CausalLM.presets
+        if preset not in known:
+            close = difflib.get_close_matches(preset, list(known), n=1, cutoff=0.6)
+            guess = f" Did you mean {close[0]!r}?" if close else ""
+            examples = ", ".join(name for name in SUGGESTED_PRESETS if name in known)
+            raise DataError(f"{preset!r} is not a KerasHub preset name, a kaggle:// handle or a local preset "
+                            f"folder.{guess} Gemma presets include {examples}; "
+                            "print(keras_hub.models.CausalLM.presets.keys()) lists them all.")
+        handle = known[preset]["kaggle_handle"].removeprefix("kaggle://")
+    if len(handle.split("/")) not in (4, 5):
+        raise DataError(f"{preset!r} is not a Kaggle model handle: it must look like "
+                        "kaggle://keras/gemma3/keras/gemma3_1b (optionally /VERSION).")
+    return handle
+
+
+# --- the tiny Gemma ----------------------------------------------------------------------------
+
+
+def tiny_preset_name() -> str:
+    """The cache folder's name: it changes whenever the recipe does, so a stale build is never reused."""
+    key = json.dumps({"recipe": RECIPE, "version": CORPUS_VERSION}, sort_keys=True)
+    return f"tiny_gemma_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def tiny_gemma_preset(*, rebuild: bool = False) -> Path:
+    """The tiny Gemma preset directory in the cache, built (in a JAX subprocess) if needed."""
+    name = tiny_preset_name()
+    target = cache_dir("models") / name
+    if (target / COMPLETE_MARKER).exists() and not rebuild:
+        return target
+    if target.exists():
+        if not rebuild:
+            print(f"{target} is incomplete (an earlier build was interrupted): rebuilding it.")
+        shutil.rmtree(target)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=target.parent))
+    try:
+        print("Building the tiny Gemma preset (first use only, about a minute): tokenizer, model, pretraining...")
+        started = time.perf_counter()
+        env = dict(os.environ, KERAS_BACKEND=BUILD_BACKEND, JAX_PLATFORMS="cpu")
+        result = subprocess.run([sys.executable, "-m", "dlwp_utils.gemma", "build", str(staging / "preset")],
+                                env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise DLWPError(f"Building the tiny Gemma preset failed (exit code {result.returncode}): "
+                            f"{_tail(result.stderr)} Fix the cause, then run this cell again; nothing "
+                            "half-built was kept.")
+        built = staging / "preset"
+        (built / COMPLETE_MARKER).write_text("built\n")
+        try:
+            os.replace(built, target)
+        except OSError:  # another process finished the same build first: keep its copy
+            if not (target / COMPLETE_MARKER).exists():
+                raise
+        print(f"Built in {time.perf_counter() - started:.0f} s and cached in {target}.")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _tail(text: str, lines: int = 6) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:]) or "(no error output)"
+
+
+def prose_sentence(rng: random.Random) -> str:
+    """One sentence of the generated story text: the words the samplers play with."""
+    return (f"the {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_VERBS)} "
+            f"the {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_PLACES)}.")
+
+
+def arithmetic_passage(rng: random.Random) -> str:
+    """A sum of two digits, stated or as a question-and-answer page (never in the instruction format)."""
+    a, b = rng.choice(arithmetic_facts())
+    if rng.random() < 0.3:
+        return f"{a} plus {b} is {a + b}."
+    return f"Question:\nWhat is {a} plus {b}?\n\nAnswer:\n{a + b}"
+
+
+def pretraining_corpus(documents: int, seed: int = 0, passages: int = 2) -> list[str]:
+    """The tiny Gemma's "web": documents of 1 to `passages` passages, 80% sums and 20% story sentences."""
+    rng = random.Random(seed)
+    corpus = []
+    for _ in range(documents):
+        parts = [arithmetic_passage(rng) if rng.random() < 0.8 else prose_sentence(rng)
+                 for _ in range(rng.randint(1, passages))]
+        corpus.append("\n\n".join(parts))
+    return corpus
+
+
+def tokenizer_corpus(corpus: list[str]) -> list[str]:
+    """Text for the tokenizer: the corpus plus instruction-formatted lines, so "Instruction" is one token."""
+    instructions = [f"Instruction:\nWhat is {a} plus {b}?\n\nResponse:\n{a + b}" for a, b in arithmetic_facts()]
+    return corpus[:2000] + instructions * 5
+
+
+def train_tokenizer(lines: list[str], vocabulary_size: int) -> bytes:
+    """A serialized SentencePiece (BPE) model: <pad>=0 <bos>=1 <eos>=2 <unk>=3, byte fallback, digits split."""
+    import sentencepiece as spm
+
+    model = io.BytesIO()
+    pad, bos, eos, unk = SPECIAL_PIECES
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_writer=model, vocab_size=vocabulary_size, model_type="bpe",
+        pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece=pad, bos_piece=bos, eos_piece=eos, unk_piece=unk,
+        byte_fallback=True, split_digits=True, character_coverage=1.0, normalization_rule_name="identity",
+        remove_extra_whitespaces=False, user_defined_symbols=["\n"], num_threads=1, minloglevel=2,
+    )
+    return model.getvalue()
+
+
+def sums_known(model) -> float:
+    """The fraction of the 100 sums a model answers exactly when asked as in its pretraining text."""
+    facts = arithmetic_facts()
+    prompts = [f"Question:\nWhat is {a} plus {b}?\n\nAnswer:\n" for a, b in facts]
+    answers = model.generate(prompts, max_length=24, strip_prompt=True)
+    return sum(answer.split("\n")[0].strip() == str(a + b) for answer, (a, b) in zip(answers, facts)) / len(facts)
+
+
+def build_tiny_gemma(destination: Path, recipe: dict | None = None) -> dict:
+    """Train the tokenizer, build and pretrain the tiny GemmaCausalLM, save it as a preset in `destination`."""
+    import keras
+    import keras_hub
+
+    recipe = {**RECIPE, **(recipe or {})}
+    keras.utils.set_random_seed(recipe["seed"])
+    corpus = pretraining_corpus(recipe["documents"], recipe["seed"], recipe["passages"])
+    proto = train_tokenizer(tokenizer_corpus(corpus), recipe["vocabulary_size"])
+    tokenizer = keras_hub.models.GemmaTokenizer(proto=proto)
+    backbone = keras_hub.models.GemmaBackbone(vocabulary_size=tokenizer.vocabulary_size(), **recipe["backbone"])
+    preprocessor = keras_hub.models.GemmaCausalLMPreprocessor(tokenizer, sequence_length=recipe["sequence_length"])
+    model = keras_hub.models.GemmaCausalLM(backbone=backbone, preprocessor=preprocessor)
+    model.compile(optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), sampler="greedy")
+    # Train in rounds until the model knows the sums (asked in the format of its training text),
+    # or the epoch budget is spent: how long that takes varies with the random initialisation.
+    epochs, known, losses = 0, 0.0, []
+    while epochs < recipe["max_epochs"] and known < recipe["target_known"]:
+        history = model.fit(corpus, batch_size=recipe["batch_size"], epochs=recipe["epochs_per_round"], verbose=0)
+        epochs += recipe["epochs_per_round"]
+        losses += history.history["loss"]
+        known = sums_known(model)
+    preprocessor.sequence_length = 256  # a roomier default for the notebook's generate()
+    model.save_to_preset(str(destination))
+    info = {"recipe": recipe, "backend": keras.backend.backend(), "parameters": int(backbone.count_params()),
+            "vocabulary_size": int(tokenizer.vocabulary_size()), "epochs": epochs, "final_loss": float(losses[-1]),
+            "sums_known_in_pretraining_format": known}
+    (Path(destination) / INFO_FILE).write_text(json.dumps(info, indent=1))
+    return info
+
+
+# --- scaling out -------------------------------------------------------------------------------
+
+
+def run_on_simulated_devices(script: str | Path, *args: str | Path, devices: int = 8) -> None:
+    """Run a Python script under JAX on `devices` simulated CPU devices; print its output; raise on failure."""
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+               XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    command = [sys.executable, str(script), *map(str, args)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    print(result.stdout, end="")
+    if result.returncode != 0:
+        raise DLWPError(f"{script} failed on {devices} simulated JAX devices (exit code {result.returncode}): "
+                        f"{_tail(result.stderr)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dlwp_utils.gemma build DEST`: build the tiny Gemma preset into DEST."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "build":
+        print(__doc__, file=sys.stderr)
+        return 2
+    info = build_tiny_gemma(Path(args[1]))
+    print(json.dumps(info))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
