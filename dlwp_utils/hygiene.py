@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -178,8 +179,8 @@ def refresh_notebook(path: Path, backends: list[str]) -> list[str]:
         os.environ["KERAS_BACKEND"] = backend
         os.environ["DLWP_PROFILE"] = "embedded"
         nb = nbformat.reads(json.dumps(original), as_version=4)
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
-                       resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+        with tempfile.TemporaryDirectory(prefix="dlwp-refresh-") as work:  # never write into the source tree
+            NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": work}}).execute()
         per_backend[backend] = [c.get("outputs", []) for c in nb.cells]
     first = per_backend[backends[0]]
     differing = []
