@@ -79,6 +79,20 @@ def test_sentencepiece_model_has_gemmas_special_ids_and_byte_fallback():
     assert sp.encode("12", out_type=str)[-2:] == ["1", "2"]  # digits are split
 
 
+def test_the_corpus_is_packed_into_rows_without_padding():
+    import sentencepiece as spm
+
+    corpus = gemma.pretraining_corpus(50)
+    proto = gemma.train_tokenizer(gemma.tokenizer_corpus(gemma.pretraining_corpus(300)), 400)
+    rows = gemma.packed_windows(proto, corpus, 16)
+    sp = spm.SentencePieceProcessor(model_proto=proto)
+    stream = rows.reshape(-1).tolist()
+    assert rows.shape[1] == 17 and rows.dtype == "int32" and 0 not in stream  # no <pad>
+    assert stream[0] == 1 and stream.count(1) - stream.count(2) in (0, 1) and stream.count(1) <= 50  # <bos> doc <eos>
+    first = stream[1:stream.index(2)]
+    assert sp.decode(first) == corpus[0]
+
+
 # --- the tiny preset -----------------------------------------------------------------------------
 
 
