@@ -155,6 +155,24 @@ def test_an_interrupted_build_is_not_trusted(cache, tmp_path, monkeypatch, capsy
     assert "incomplete" in capsys.readouterr().out
 
 
+def test_a_build_finished_first_by_another_process_is_kept(cache, tmp_path, monkeypatch):
+    calls = fake_build(tmp_path, monkeypatch)
+    inner = gemma.subprocess.run
+    target = cache / "models" / gemma.tiny_preset_name()
+
+    def racing_run(command, env=None, **kwargs):
+        result = inner(command, env=env, **kwargs)
+        target.mkdir(parents=True)  # meanwhile, another notebook completed the same build
+        (target / "config.json").write_text('{"winner": 1}')
+        (target / COMPLETE_MARKER).write_text("built\n")
+        return result
+
+    monkeypatch.setattr(gemma.subprocess, "run", racing_run)
+    assert gemma.tiny_gemma_preset() == target and len(calls) == 1
+    assert (target / "config.json").read_text() == '{"winner": 1}'
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
 def test_a_failed_build_raises_and_leaves_nothing(cache, tmp_path, monkeypatch):
     fake_build(tmp_path, monkeypatch, fail=True)
     with pytest.raises(DLWPError, match="out of memory") as err:
