@@ -7,6 +7,7 @@ train.zip, so the subset code and everything after it is the same.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -30,8 +31,8 @@ SUBSET_MARKER = ".subset.json"
 # The embedded look-alike of train.zip: how many pictures per class, and which ones are planted
 # broken on purpose (real downloads can hold such files; the subset code must leave them out).
 EMBEDDED_PER_CLASS = 500
-EMBEDDED_VERSION = 2  # bump when the drawings change, so that caches are rebuilt
-EMBEDDED_BROKEN = {"cat.7.jpg": "empty", "dog.42.jpg": "text", "cat.99.jpg": "truncated", "dog.120.jpg": "noise"}
+EMBEDDED_VERSION = 2  # bump when the drawings change: the cached zip's name depends on it
+EMBEDDED_BROKEN = {"cat.7.jpg": "empty", "dog.42.jpg": "text", "cat.63.jpg": "truncated", "dog.88.jpg": "noise"}
 
 
 def dogs_vs_cats_train(profile: Profile | str | None = None) -> Path:
@@ -87,7 +88,8 @@ def embedded_train_zip(per_class: int) -> Path:
     """Generate (once, cached) a train.zip laid out like the competition's: train/cat.N.jpg, train/dog.N.jpg."""
     from dlwp_utils.data.pet_drawings import draw_pet
 
-    target = cache_dir() / f"dogs-vs-cats-embedded-v{EMBEDDED_VERSION}-{per_class}.zip"
+    recipe = json.dumps([EMBEDDED_VERSION, per_class, EMBEDDED_BROKEN], sort_keys=True).encode()
+    target = cache_dir() / f"dogs-vs-cats-embedded-{hashlib.sha256(recipe).hexdigest()[:10]}.zip"
     if target.is_file():
         return target
     handle, partial = tempfile.mkstemp(prefix=f".{target.name}.partial-", dir=target.parent)
