@@ -58,21 +58,15 @@ def dogs_vs_cats_train(profile: Profile | str | None = None) -> Path:
 
 
 def download_train_zip() -> Path:
-    """train.zip of the Kaggle competition, through kagglehub (cached in $KAGGLEHUB_CACHE)."""
+    """train.zip of the Kaggle competition, through kagglehub (cached in $KAGGLEHUB_CACHE).
+
+    Only train.zip is fetched (543 MB), not the whole competition (test1.zip is not used). A
+    cached copy that extract_zip found corrupt is deleted there, so kagglehub fetches it again.
+    """
     import kagglehub
 
-    def download(force: bool) -> Path:
-        return kaggle_download(
-            lambda: kagglehub.competition_download(COMPETITION, path="train.zip", force_download=force),
-            what="the dogs-vs-cats competition data", page=RULES_PAGE, consent="the competition rules")
-
-    archive = download(False)
-    if not archive.is_file():  # a cache entry whose file was deleted (e.g. found corrupt): fetch again
-        archive = download(True)
-    if not archive.is_file():
-        raise DataError(f"kagglehub reported {archive} but there is no such file. Delete that folder "
-                        "and run this cell again.")
-    return archive
+    return kaggle_download(lambda: kagglehub.competition_download(COMPETITION, path="train.zip"),
+                           what="the dogs-vs-cats competition data", page=RULES_PAGE, consent="the competition rules")
 
 
 def check_train_folder(folder: Path) -> None:
