@@ -4,15 +4,11 @@ Importing this package never imports Keras, so the backend can still be chosen a
 """
 
 from dlwp_utils.backend import BACKENDS, check_backend, in_colab, set_seed
-from dlwp_utils.data import load_mnist
-from dlwp_utils.data import load_boston_housing
-from dlwp_utils.data import load_spa_eng
-from dlwp_utils.data.instructions import load_instructions
+from dlwp_utils.data import load_boston_housing, load_instructions, load_mnist, load_spa_eng
 from dlwp_utils.gemma import gemma_preset, preferred_dtype, run_on_simulated_devices, tiny_gemma_preset
 from dlwp_utils.errors import BackendError, DataError, DLWPError, ProfileError
 from dlwp_utils.metrics import record_metric
-from dlwp_utils.plots import plot_history, plot_images
-from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_weights
+from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_history, plot_images, plot_weights
 from dlwp_utils.profile import Profile, require_available, use_profile
 from dlwp_utils.saving import SavedModelError, load_model
 

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -217,12 +218,22 @@ def train_tokenizer(lines: list[str], vocabulary_size: int) -> bytes:
 
     model = io.BytesIO()
     pad, bos, eos, unk = SPECIAL_PIECES
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=model, vocab_size=vocabulary_size, model_type="bpe",
-        pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece=pad, bos_piece=bos, eos_piece=eos, unk_piece=unk,
-        byte_fallback=True, split_digits=True, character_coverage=1.0, normalization_rule_name="identity",
-        remove_extra_whitespaces=False, user_defined_symbols=["\n"], num_threads=1, minloglevel=2,
-    )
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines), model_writer=model, vocab_size=vocabulary_size, model_type="bpe",
+            pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece=pad, bos_piece=bos, eos_piece=eos, unk_piece=unk,
+            byte_fallback=True, split_digits=True, character_coverage=1.0, normalization_rule_name="identity",
+            remove_extra_whitespaces=False, user_defined_symbols=["\n"], num_threads=1, minloglevel=2,
+        )
+    except RuntimeError as err:
+        limit = re.search(r"value <= (\d+)", str(err))
+        if limit is None:
+            raise
+        raise DataError(
+            f"The tokenizer corpus ({len(lines):,} lines, {sum(map(len, lines)):,} characters) is too small "
+            f"for a vocabulary of {vocabulary_size} tokens: SentencePiece can make at most {limit.group(1)} "
+            f"from it. Give it more text, or ask for a vocabulary_size of at most {limit.group(1)}."
+        ) from None
     return model.getvalue()
 
 

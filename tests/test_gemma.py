@@ -79,6 +79,16 @@ def test_sentencepiece_model_has_gemmas_special_ids_and_byte_fallback():
     assert sp.encode("12", out_type=str)[-2:] == ["1", "2"]  # digits are split
 
 
+def test_a_corpus_too_small_for_the_vocabulary_is_one_clear_error():
+    with pytest.raises(DataError) as err:
+        gemma.train_tokenizer(["a cat sees a dog", "a dog likes a bird"], 400)
+    message = str(err.value)
+    assert message.startswith("The tokenizer corpus (2 lines, 34 characters) is too small for a vocabulary of 400")
+    limit = int(message.split("at most ")[1].split(" ")[0])
+    assert 4 < limit < 400 and f"vocabulary_size of at most {limit}." in message
+    assert gemma.train_tokenizer(["a cat sees a dog", "a dog likes a bird"], limit)  # the advice works
+
+
 def test_the_corpus_is_packed_into_rows_without_padding():
     import sentencepiece as spm
 

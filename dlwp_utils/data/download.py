@@ -67,11 +67,7 @@ def fetch_file(fname: str, origin: str, *, sha256: str | None = None, subdir: st
         try:
             keras.utils.get_file(fname, origin=origin, cache_dir=str(partial), cache_subdir=".")
         except Exception as err:  # get_file wraps every URL error in a bare Exception
-            raise DataError(
-                f"Could not download {fname} from {origin}: {_reason(err)}. The network or the "
-                "server is unreachable. Connect to the network and run this cell again, or use the "
-                'embedded profile (PROFILE = "embedded"), which needs no download.'
-            ) from None
+            raise download_failed(fname, origin, err) from None
         downloaded = partial / fname
         if sha256 is not None and sha256_of(downloaded) != sha256:
             raise DataError(
@@ -85,10 +81,29 @@ def fetch_file(fname: str, origin: str, *, sha256: str | None = None, subdir: st
     return target
 
 
-def _reason(err: Exception) -> str:
-    """The last, most specific part of a download error's message."""
-    text = str(err).strip() or type(err).__name__
-    return text.split(" -- ")[-1]
+def download_failed(what: str, origin: str, err: Exception) -> DataError:
+    """The one error a learner sees when `origin` cannot be reached, with the two ways forward."""
+    reason = (str(err).strip() or type(err).__name__).split(" -- ")[-1]  # get_file's most specific part
+    return DataError(
+        f"Could not download {what} from {origin}: {reason}. The network or the server is "
+        "unreachable. Connect to the network and run this cell again, or use the embedded profile "
+        '(PROFILE = "embedded"), which needs no download.'
+    )
+
+
+def read_npz(path: Path, keys: tuple[str, ...], *, what: str) -> dict[str, "np.ndarray"]:
+    """The arrays `keys` of an .npz file; a file that cannot be read is deleted with one clear error."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in keys}
+    except (OSError, ValueError, KeyError, EOFError) as err:
+        Path(path).unlink(missing_ok=True)
+        raise DataError(
+            f"{path} is not a readable {what} file ({type(err).__name__}: {err}). It was deleted; "
+            "run this cell again to download it afresh."
+        ) from None
 
 
 def extract_zip(archive: Path, destination: Path) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlwp_utils.data.download import fetch_file
+from dlwp_utils.data.download import fetch_file, read_npz
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
 
@@ -42,15 +42,7 @@ def load_mnist(profile: Profile | str | None = None) -> tuple[Split, Split]:
 
 def read_mnist_npz(path: Path) -> tuple[Split, Split]:
     """Read and validate an mnist.npz; a file that is not one is deleted with a clear error."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in ("x_train", "y_train", "x_test", "y_test")}
-    except (OSError, ValueError, KeyError, EOFError) as err:
-        Path(path).unlink(missing_ok=True)
-        raise DataError(
-            f"{path} is not a readable MNIST file ({type(err).__name__}: {err}). It was deleted; "
-            "run this cell again to download it afresh."
-        ) from None
+    arrays = read_npz(path, ("x_train", "y_train", "x_test", "y_test"), what="MNIST")
     train = validate_digits(arrays["x_train"], arrays["y_train"], source=str(path))
     test = validate_digits(arrays["x_test"], arrays["y_test"], source=str(path))
     return train, test

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlwp_utils.data.download import _reason
+from dlwp_utils.data.download import download_failed
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
 
@@ -45,10 +45,6 @@ def imagenet_weights(model: str, profile: Profile | str | None = None) -> str | 
             f"checksum does not match {md5}). Run this cell again to download it afresh."
         ) from None
     except Exception as err:  # get_file wraps every URL error in a bare Exception
-        raise DataError(
-            f"Could not download the ImageNet weights of {model} ({size}) from {origin}: {_reason(err)}. The "
-            "network or the server is unreachable. Connect to the network and run this cell again, or use "
-            'the embedded profile (PROFILE = "embedded"), which needs no download.'
-        ) from None
+        raise download_failed(f"the ImageNet weights of {model} ({size})", origin, err) from None
     print(f"{model} weights: ImageNet, from {path}.")
     return "imagenet"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlwp_utils.data.download import fetch_file
+from dlwp_utils.data.download import fetch_file, read_npz
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
 
@@ -53,16 +53,8 @@ def load_boston_housing(profile: Profile | str | None = None) -> tuple[Split, Sp
 
 def read_boston_npz(path: Path) -> Split:
     """Read and validate a boston_housing.npz (x, y); a file that is not one is deleted with a clear error."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            x, y = data["x"], data["y"]
-    except (OSError, ValueError, KeyError, EOFError) as err:
-        Path(path).unlink(missing_ok=True)
-        raise DataError(
-            f"{path} is not a readable Boston housing file ({type(err).__name__}: {err}). It was "
-            "deleted; run this cell again to download it afresh."
-        ) from None
-    return validate_regression(x, y, source=str(path), features=BOSTON_FEATURES)
+    arrays = read_npz(path, ("x", "y"), what="Boston housing")
+    return validate_regression(arrays["x"], arrays["y"], source=str(path), features=BOSTON_FEATURES)
 
 
 def validate_regression(x: np.ndarray, y: np.ndarray, *, source: str, features: int | None = None) -> Split:
