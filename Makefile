@@ -33,6 +33,6 @@ clean:
 	rm -rf build
 
 # Not part of `make test`: ms per training step of each chapter's model on each backend and in
-# native PyTorch -> benchmarks/results.md and results.png (about 15 minutes on 2 CPU cores).
+# native PyTorch -> benchmarks/results.md and results.png (about 5 minutes on 2 CPU cores).
 bench: setup
 	$(PY) -m dlwp_utils.bench --backends "$(BACKENDS)"

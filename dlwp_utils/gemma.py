@@ -230,7 +230,7 @@ def train_tokenizer(lines: list[str], vocabulary_size: int) -> bytes:
         if limit is None:
             raise
         raise DataError(
-            f"The tokenizer corpus ({len(lines):,} lines, {sum(map(len, lines)):,} characters) is too small "
+            f"The tokenizer corpus ({len(lines):,} line{'s' if len(lines) != 1 else ''}, {sum(map(len, lines)):,} characters) is too small "
             f"for a vocabulary of {vocabulary_size} tokens: SentencePiece can make at most {limit.group(1)} "
             f"from it. Give it more text, or ask for a vocabulary_size of at most {limit.group(1)}."
         ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,18 @@ def load_model(path: str | Path, **kwargs: Any) -> Any:
             f"There is no saved model at {path}. Run the training cell above first (its ModelCheckpoint "
             "writes this file), then this cell."
         )
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):  # Keras would call it "File not found"
+        raise _damaged(path, f"{path.stat().st_size:,} bytes, not the zip archive a .keras file is")
     try:
         return keras.saving.load_model(path, **kwargs)
     except Exception as err:  # zipfile, h5py, json and keras errors alike
-        raise SavedModelError(
-            f"The saved model {path} cannot be read ({type(err).__name__}: {str(err).splitlines()[0][:160] if str(err) else ''}). "
-            "It is truncated or corrupt, e.g. written by a run that was interrupted. Delete it and run the "
-            "training cell again to write a fresh one."
-        ) from None
+        first_line = str(err).splitlines()[0][:160] if str(err) else ""
+        raise _damaged(path, f"{type(err).__name__}: {first_line}") from None
+
+
+def _damaged(path: Path, detail: str) -> SavedModelError:
+    """The error for a saved model file that exists but cannot be read."""
+    return SavedModelError(
+        f"The saved model {path} cannot be read ({detail}). It is truncated or corrupt, e.g. written by "
+        "a run that was interrupted. Delete it and run the training cell again to write a fresh one."
+    )

@@ -228,6 +228,6 @@ SPECS = [
     Spec("seq2seq_lstm", "ch11", "seq2seq LSTM (encoder states -> decoder)", seq2seq_lstm, native=True),
     Spec("stacked_lstm", "ch11", "two stacked LSTM layers", stacked_lstm),
     Spec("rnn_cells", "ch11", "RNN over two LSTMCells", rnn_cells),
-    Spec("gemma_tiny", "ch15", "tiny Gemma, training step", gemma_tiny),
+    Spec("gemma_tiny", "ch15", "tiny Gemma (2 layers, the embedded preset)", gemma_tiny),
     Spec("gemma_tiny_generate", "ch15", "tiny Gemma, greedy generation", gemma_tiny_generate),
 ]
