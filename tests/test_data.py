@@ -170,6 +170,24 @@ def test_an_interrupted_extraction_is_rebuilt(tmp_path, capsys):
     assert "incomplete" in capsys.readouterr().out
 
 
+def test_an_extraction_finished_first_by_another_process_is_kept(tmp_path, monkeypatch):
+    archive = tmp_path / "data.zip"
+    archive.write_bytes(_zip_bytes({"train/cat.0.txt": b"meow"}))
+    destination = tmp_path / "data"
+    extract_all = zipfile.ZipFile.extractall
+
+    def another_process_wins(self, path):  # while we extract, another run puts a complete copy in place
+        extract_all(self, path)
+        (destination / "train").mkdir(parents=True)
+        (destination / "train" / "cat.0.txt").write_bytes(b"theirs")
+        (destination / COMPLETE_MARKER).write_text("extracted\n")
+
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", another_process_wins)
+    assert extract_zip(archive, destination) == destination
+    assert (destination / "train" / "cat.0.txt").read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "data.zip"]  # no staging folder left
+
+
 def test_a_truncated_zip_is_deleted_and_nothing_is_extracted(tmp_path):
     archive = tmp_path / "data.zip"
     archive.write_bytes(_zip_bytes({"train/cat.0.txt": b"meow" * 1000})[:-40])

@@ -135,7 +135,11 @@ def extract_zip(archive: Path, destination: Path) -> Path:
                 "cell again to fetch a fresh copy."
             ) from None
         (staging / COMPLETE_MARKER).write_text("extracted\n")
-        os.replace(staging, destination)
+        try:
+            os.replace(staging, destination)
+        except OSError:  # another process (e.g. another backend's run) finished first: keep its copy
+            if not (destination / COMPLETE_MARKER).exists():
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return destination
