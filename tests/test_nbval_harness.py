@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from dlwp_utils.metrics import read_metrics
 from tests.matrix import ROOT, nbval_args
@@ -20,15 +24,17 @@ def run_nbval(notebook: Path, executed_dir: Path) -> subprocess.CompletedProcess
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.fixture
 def fixture_dir() -> Path:
-    # nbval runs from the repository root (its conftest must apply); keep fixtures under build/.
-    path = ROOT / "build" / "harness-fixtures" / str(os.getpid())
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """A folder under build/ (nbval runs from the repository root, where its conftest applies), removed after."""
+    (ROOT / "build").mkdir(exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="harness-", dir=ROOT / "build"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
-def test_a_good_notebook_passes_and_is_saved_with_its_metrics(tmp_path):
-    nb = write_notebook(fixture_dir() / "good.ipynb",
+def test_a_good_notebook_passes_and_is_saved_with_its_metrics(tmp_path, fixture_dir):
+    nb = write_notebook(fixture_dir / "good.ipynb",
                         "# NBVAL_CHECK_OUTPUT\nprint(6 * 7)",
                         "from dlwp_utils.metrics import record_metric\nrecord_metric('test_accuracy', 0.5)",
                         checked_outputs={0: "42\n"})
@@ -40,15 +46,15 @@ def test_a_good_notebook_passes_and_is_saved_with_its_metrics(tmp_path):
     assert saved["metadata"]["dlwp"]["seconds"] > 0
 
 
-def test_a_checked_output_that_changed_fails(tmp_path):
-    nb = write_notebook(fixture_dir() / "changed.ipynb", "# NBVAL_CHECK_OUTPUT\nprint(6 * 9)",
+def test_a_checked_output_that_changed_fails(tmp_path, fixture_dir):
+    nb = write_notebook(fixture_dir / "changed.ipynb", "# NBVAL_CHECK_OUTPUT\nprint(6 * 9)",
                         checked_outputs={0: "42\n"})
     done = run_nbval(nb, tmp_path)
     assert done.returncode == 1 and "Cell outputs differ" in done.stdout
 
 
-def test_a_cell_that_raises_fails_and_is_recorded(tmp_path):
-    nb = write_notebook(fixture_dir() / "broken.ipynb", "x = 1", "raise RuntimeError('planted')", "y = 2")
+def test_a_cell_that_raises_fails_and_is_recorded(tmp_path, fixture_dir):
+    nb = write_notebook(fixture_dir / "broken.ipynb", "x = 1", "raise RuntimeError('planted')", "y = 2")
     done = run_nbval(nb, tmp_path)
     assert done.returncode == 1 and "planted" in done.stdout
     saved = json.loads(next(tmp_path.rglob("broken.ipynb")).read_text())
