@@ -8,6 +8,7 @@ from dlwp_utils.data.mnist import load_mnist
 from dlwp_utils.data.pretrained import imagenet_weights
 from dlwp_utils.data.regression import load_boston_housing
 from dlwp_utils.data.spa_eng import load_spa_eng
+from dlwp_utils.data.stripes import striped_pictures
 
 __all__ = [
     "cache_dir",
@@ -22,4 +23,5 @@ __all__ = [
     "load_mnist",
     "load_spa_eng",
     "make_subsets",
+    "striped_pictures",
 ]
