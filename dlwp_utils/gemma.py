@@ -19,18 +19,20 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dlwp_utils.data.download import COMPLETE_MARKER, cache_dir
+from dlwp_utils.data.download import COMPLETE_MARKER, build_once, cache_dir
 from dlwp_utils.data.instructions import arithmetic_facts
 from dlwp_utils.errors import DataError, DLWPError
 from dlwp_utils.kaggle import kaggle_download
 from dlwp_utils.profile import Profile, use_profile
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_PRESET = "gemma3_1b"  # its instruction-tuned sibling: "gemma3_instruct_1b"
 SUGGESTED_PRESETS = ("gemma3_1b", "gemma3_instruct_1b", "gemma3_270m", "gemma3_4b_text", "gemma2_2b_en")
@@ -145,35 +147,23 @@ def tiny_preset_name() -> str:
 
 def tiny_gemma_preset(*, rebuild: bool = False) -> Path:
     """The tiny Gemma preset directory in the cache, built (in a JAX subprocess) if needed."""
-    name = tiny_preset_name()
-    target = cache_dir("models") / name
+    target = cache_dir("models") / tiny_preset_name()
     if (target / COMPLETE_MARKER).exists() and not rebuild:
         return target
-    if target.exists():
-        if not rebuild:
-            print(f"{target} is incomplete (an earlier build was interrupted): rebuilding it.")
-        shutil.rmtree(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=target.parent))
-    try:
-        print("Building the tiny Gemma preset (first use only, about a minute): tokenizer, model, pretraining...")
-        started = time.perf_counter()
+    print("Building the tiny Gemma preset (first use only, about a minute): tokenizer, model, pretraining...")
+    started = time.perf_counter()
+
+    def build_in_jax(folder: Path) -> None:
         env = dict(os.environ, KERAS_BACKEND=BUILD_BACKEND, JAX_PLATFORMS="cpu")
-        result = subprocess.run([sys.executable, "-m", "dlwp_utils.gemma", "build", str(staging / "preset")],
+        result = subprocess.run([sys.executable, "-m", "dlwp_utils.gemma", "build", str(folder)],
                                 env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise DLWPError(f"Building the tiny Gemma preset failed (exit code {result.returncode}): "
                             f"{_tail(result.stderr)} Fix the cause, then run this cell again; nothing "
                             "half-built was kept.")
-        built = staging / "preset"
-        (built / COMPLETE_MARKER).write_text("built\n")
-        try:
-            os.replace(built, target)
-        except OSError:  # another process finished the same build first: keep its copy
-            if not (target / COMPLETE_MARKER).exists():
-                raise
-        print(f"Built in {time.perf_counter() - started:.0f} s and cached in {target}.")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    build_once(target, build_in_jax, rebuild=rebuild)
+    print(f"Built in {time.perf_counter() - started:.0f} s and cached in {target}.")
     return target
 
 
@@ -237,7 +227,7 @@ def train_tokenizer(lines: list[str], vocabulary_size: int) -> bytes:
     return model.getvalue()
 
 
-def packed_windows(proto: bytes, corpus: list[str], length: int) -> "np.ndarray":
+def packed_windows(proto: bytes, corpus: list[str], length: int) -> np.ndarray:
     """The corpus as one stream of token ids (<bos> document <eos> ...) cut into rows of length + 1: no padding."""
     import numpy as np
     import sentencepiece as spm

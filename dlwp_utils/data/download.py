@@ -8,8 +8,12 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from dlwp_utils.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CACHE_ENV = "DLWP_CACHE_DIR"
 COMPLETE_MARKER = ".complete"
@@ -91,7 +95,7 @@ def download_failed(what: str, origin: str, err: Exception) -> DataError:
     )
 
 
-def read_npz(path: Path, keys: tuple[str, ...], *, what: str) -> dict[str, "np.ndarray"]:
+def read_npz(path: Path, keys: tuple[str, ...], *, what: str) -> dict[str, np.ndarray]:
     """The arrays `keys` of an .npz file; a file that cannot be read is deleted with one clear error."""
     import numpy as np
 
@@ -106,40 +110,52 @@ def read_npz(path: Path, keys: tuple[str, ...], *, what: str) -> dict[str, "np.n
         ) from None
 
 
-def extract_zip(archive: Path, destination: Path) -> Path:
-    """Unpack `archive` into `destination` atomically; reuse it if a previous run completed.
+def build_once(destination: Path, build: Callable[[Path], None], *, rebuild: bool = False) -> Path:
+    """`destination`, complete: reused if a run finished it, else made by `build(folder)` atomically.
 
-    The archive is unpacked into a temporary sibling folder, a completion marker is written
-    last, and only then is the folder renamed into place. A destination without the marker
-    (an interrupted run) is removed and rebuilt.
+    `build` fills a folder that does not exist yet, inside a temporary sibling; a completion
+    marker is written last and the folder is renamed into place, so an interrupted run never
+    leaves a folder the next run would trust. A destination without the marker is announced
+    and rebuilt; a copy that another process (another backend's run) completed first is kept.
     """
     destination = Path(destination)
-    if (destination / COMPLETE_MARKER).exists():
+    if (destination / COMPLETE_MARKER).exists() and not rebuild:
         return destination
     if destination.exists():
-        print(f"{destination} is incomplete (an earlier run was interrupted): rebuilding it.")
+        if not rebuild:
+            print(f"{destination} is incomplete (an earlier run was interrupted): rebuilding it.")
         shutil.rmtree(destination)
     ensure_writable(destination.parent, setting=CACHE_ENV)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
     try:
+        built = staging / destination.name
+        build(built)
+        (built / COMPLETE_MARKER).write_text("complete\n")
+        try:
+            os.replace(built, destination)
+        except OSError:  # another process finished first: keep its copy
+            if not (destination / COMPLETE_MARKER).exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return destination
+
+
+def extract_zip(archive: Path, destination: Path) -> Path:
+    """Unpack `archive` into `destination` once (see build_once); a corrupt archive is deleted with a clear error."""
+
+    def unpack(folder: Path) -> None:
         try:
             with zipfile.ZipFile(archive) as zipped:
                 broken = zipped.testzip()
                 if broken is not None:
                     raise zipfile.BadZipFile(f"member {broken} fails its CRC check")
-                zipped.extractall(staging)
+                zipped.extractall(folder)
         except (zipfile.BadZipFile, EOFError, OSError) as err:
             Path(archive).unlink(missing_ok=True)
             raise DataError(
                 f"The archive {archive} is truncated or corrupt ({err}). It was deleted; run this "
                 "cell again to fetch a fresh copy."
             ) from None
-        (staging / COMPLETE_MARKER).write_text("extracted\n")
-        try:
-            os.replace(staging, destination)
-        except OSError:  # another process (e.g. another backend's run) finished first: keep its copy
-            if not (destination / COMPLETE_MARKER).exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return destination
+
+    return build_once(destination, unpack)
