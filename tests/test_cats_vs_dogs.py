@@ -194,9 +194,13 @@ def test_embedded_profile_generates_a_train_zip_laid_out_like_the_real_one(small
     assert (folder / "cat.7.jpg").stat().st_size == 0  # planted broken on purpose
 
 
-def test_the_embedded_zip_is_the_same_every_time(small_embedded, tmp_path):
+def test_the_embedded_zip_is_the_same_every_time(small_embedded, tmp_path, monkeypatch):
+    import time
+
     first = embedded_train_zip(per_class=3).read_bytes()
     embedded_train_zip(per_class=3).unlink()
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)  # an hour later: no timestamp may leak into the bytes
     assert embedded_train_zip(per_class=3).read_bytes() == first
     assert not [p for p in embedded_train_zip(3).parent.iterdir() if p.name.startswith(".")]
 

@@ -32,6 +32,7 @@ SUBSET_MARKER = ".subset.json"
 # broken on purpose (real downloads can hold such files; the subset code must leave them out).
 EMBEDDED_PER_CLASS = 500
 EMBEDDED_VERSION = 2  # bump when the drawings change: the cached zip's name depends on it
+EMBEDDED_ZIP_DATE = (2024, 1, 1, 0, 0, 0)  # every member's timestamp: the same zip, byte for byte
 EMBEDDED_BROKEN = {"cat.7.jpg": "empty", "dog.42.jpg": "text", "cat.63.jpg": "truncated", "dog.88.jpg": "noise"}
 
 
@@ -94,7 +95,8 @@ def embedded_train_zip(per_class: int) -> Path:
                 for label, name in enumerate(CLASSES):
                     fname = f"{name}.{index}.jpg"
                     rng = np.random.default_rng([EMBEDDED_VERSION, label, index])
-                    archive.writestr(f"train/{fname}", _broken(EMBEDDED_BROKEN[fname], draw_pet(name, rng))
+                    member = zipfile.ZipInfo(f"train/{fname}", date_time=EMBEDDED_ZIP_DATE)
+                    archive.writestr(member, _broken(EMBEDDED_BROKEN[fname], draw_pet(name, rng))
                                      if fname in EMBEDDED_BROKEN else draw_pet(name, rng))
         os.replace(partial, target)
     finally:
