@@ -16,7 +16,6 @@ import importlib.metadata
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -186,25 +185,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     steps = 2 if args.quick else args.steps
     common = ["--steps", str(steps), "--models", args.models] + (["--quick"] if args.quick else [])
-    raw = Path(tempfile.mkdtemp(prefix="dlwp-bench-"))  # one JSON per measurement process, merged below
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    for backend in backends:
-        print(f"Keras on {backend}:", flush=True)
-        rows += run_engine(["--engine", "keras", *common], dict(env, KERAS_BACKEND=backend),
-                           raw / f"{backend}.json", args.timeout)
     engines = list(backends)
-    if any(name in NATIVE for name in args.models.split(",")):
-        print("Native PyTorch:", flush=True)
-        rows += run_engine(["--engine", "native", *common], env, raw / "native.json", args.timeout)
-        engines.append(NATIVE_EAGER)
-        if not args.no_compile:
-            print("Native PyTorch with torch.compile:", flush=True)
-            rows += run_engine(["--engine", "native", "--compile", *common], env, raw / "native_compile.json",
-                               args.timeout)
-            engines.append(NATIVE_COMPILED)
-    shutil.rmtree(raw, ignore_errors=True)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    with tempfile.TemporaryDirectory(prefix="dlwp-bench-") as folder:  # one JSON per measurement process
+        raw = Path(folder)
+        for backend in backends:
+            print(f"Keras on {backend}:", flush=True)
+            rows += run_engine(["--engine", "keras", *common], dict(env, KERAS_BACKEND=backend),
+                               raw / f"{backend}.json", args.timeout)
+        if any(name in NATIVE for name in args.models.split(",")):
+            print("Native PyTorch:", flush=True)
+            rows += run_engine(["--engine", "native", *common], env, raw / "native.json", args.timeout)
+            engines.append(NATIVE_EAGER)
+            if not args.no_compile:
+                print("Native PyTorch with torch.compile:", flush=True)
+                rows += run_engine(["--engine", "native", "--compile", *common], env, raw / "native_compile.json",
+                                   args.timeout)
+                engines.append(NATIVE_COMPILED)
     problems = write_report(rows, args.out, engines, steps, args.quick, time.perf_counter() - started)
     print(f"Wrote {args.out / 'results.md'} and {args.out / 'results.png'} in {time.perf_counter() - started:.0f} s")
     for problem in problems:

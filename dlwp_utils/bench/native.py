@@ -69,7 +69,6 @@ def _modules():
 
 def build(name: str, quick: bool) -> tuple[Any, list[np.ndarray], np.ndarray, Any]:
     """(module, inputs, targets, loss) for a reference model, on the same synthetic shapes as Keras."""
-    import torch
     from torch import nn
 
     MnistDense, ScratchConvnet, Seq2SeqLSTM = _modules()
