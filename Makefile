@@ -21,13 +21,13 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $@
 
 run: setup
-	$(PY) -m dlwp_utils.run --backends "$(BACKENDS)" --jobs $(JOBS) --out "$(OUT)"
+	$(PY) -m maintainer.run --backends "$(BACKENDS)" --jobs $(JOBS) --out "$(OUT)"
 
 test: setup
-	$(PY) tests/matrix.py --backends "$(BACKENDS)"
+	$(PY) -m maintainer.matrix --backends "$(BACKENDS)"
 
 hygiene: setup
-	$(PY) -m dlwp_utils.hygiene check
+	$(PY) -m maintainer.hygiene check
 
 clean:
 	rm -rf build
@@ -35,4 +35,4 @@ clean:
 # Not part of `make test`: ms per training step of each chapter's model on each backend and in
 # native PyTorch -> benchmarks/results.md and results.png (about 5 minutes on 2 CPU cores).
 bench: setup
-	$(PY) -m dlwp_utils.bench --backends "$(BACKENDS)"
+	$(PY) -m maintainer.bench --backends "$(BACKENDS)"

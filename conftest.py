@@ -1,13 +1,14 @@
-"""pytest glue for running the notebooks under nbval (see tests/matrix.py, behind `make test`).
+"""pytest glue for running the notebooks under nbval (maintainer/matrix.py, behind `make test`).
 
 1. Committed notebooks carry no execution counts, but nbval only compares the stored output
    of a cell that has one; each checked cell gets a count in memory before it runs.
-2. Each notebook's kernel starts in a fresh, empty working directory: DLWP_WORK_DIR/<chapter>/<name>/
-   (emptied first) if that is set, else a new temporary folder. A notebook must not depend on
-   files beside it or left by an earlier run, and it never writes into the source tree.
-3. When DLWP_EXECUTED_DIR is set, every notebook nbval runs is saved there with its fresh
-   outputs and its seconds, so that tests/results can read the metrics it recorded and the
-   matrix can print the time per notebook x backend.
+2. Each notebook's kernel starts in a fresh, empty working directory: with `--dlwp-out OUT`,
+   the notebook's working folder under OUT (maintainer.layout.work_dir, emptied first), else a
+   new temporary folder. A notebook must not depend on files beside it or left by an earlier
+   run, and it never writes into the source tree.
+3. With `--dlwp-out OUT`, every notebook nbval runs is saved (maintainer.layout.executed) with its
+   fresh outputs and its seconds, so that the results check can read the metrics it recorded and
+   the matrix can print the time per notebook x backend. The backend is the kernel's KERAS_BACKEND.
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent
+from maintainer import layout
+
 _runs: dict[str, dict] = {}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--dlwp-out", type=Path, default=None, metavar="OUT",
+                     help="save executed notebooks, and keep the kernels' working folders, under OUT")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,6 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
         import nbval.plugin
     except ImportError:
         return
+    out = config.getoption("--dlwp-out")
+    _NotebookTracker.out = out.resolve() if out else None
     if getattr(nbval.plugin.RunningKernel, "fresh_working_directory", False):
         return
 
@@ -43,9 +52,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class _NotebookTracker:
-    """Remembers which notebook nbval is about to start a kernel for."""
+    """Remembers which notebook nbval is about to start a kernel for, and where runs are saved."""
 
     current: Path | None = None
+    out: Path | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -53,14 +63,16 @@ class _NotebookTracker:
             _NotebookTracker.current = Path(str(item.fspath)).resolve()
 
 
+def _backend() -> str:
+    return os.environ.get("KERAS_BACKEND", "")
+
+
 def _fresh_directory() -> str:
     """An empty working folder for the notebook about to run (see the module docstring)."""
-    parent = os.environ.get("DLWP_WORK_DIR")
-    notebook = _NotebookTracker.current
-    if not parent or notebook is None:
+    notebook, out = _NotebookTracker.current, _NotebookTracker.out
+    if out is None or notebook is None:
         return tempfile.mkdtemp(prefix="dlwp-notebook-")
-    relative = notebook.relative_to(ROOT) if notebook.is_relative_to(ROOT) else Path(notebook.name)
-    folder = Path(parent) / relative.with_suffix("")
+    folder = layout.work_dir(out, _backend(), notebook)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return str(folder)
@@ -79,8 +91,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     yield
-    target = os.environ.get("DLWP_EXECUTED_DIR")
-    if not target or not _is_nbval_cell(item):
+    out = _NotebookTracker.out
+    if out is None or not _is_nbval_cell(item):
         return
     path = Path(str(item.fspath)).resolve()
     run = _runs.setdefault(str(path), {"seconds": 0.0, "outputs": {}, "failed": []})
@@ -89,21 +101,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         run["outputs"][item.cell_num] = [dict(o) for o in (item.test_outputs or [])]
         if call.excinfo is not None:
             run["failed"].append(item.cell_num)
-    _save(path, run, Path(target))
+    _save(path, run, out)
 
 
-def _save(path: Path, run: dict, target: Path) -> None:
+def _save(path: Path, run: dict, out: Path) -> None:
     """Write the executed notebook: the source notebook with this run's outputs."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     code_cells = [cell for cell in nb["cells"] if cell.get("cell_type") == "code"]
     for number, cell in enumerate(code_cells):  # nbval numbers code cells only
         cell["outputs"] = run["outputs"].get(number, [])
-    nb["metadata"]["dlwp"] = {
-        "backend": os.environ.get("KERAS_BACKEND", ""),
-        "seconds": round(run["seconds"], 1),
-        "failed_cells": run["failed"],
-    }
-    relative = path.relative_to(ROOT) if path.is_relative_to(ROOT) else Path(path.name)
-    out = target / relative
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(nb, indent=1, default=str) + "\n", encoding="utf-8")
+    nb["metadata"]["dlwp"] = {"backend": _backend(), "seconds": round(run["seconds"], 1), "failed_cells": run["failed"]}
+    target = layout.executed(out, _backend(), path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(nb, indent=1, default=str) + "\n", encoding="utf-8")

@@ -1,16 +1,32 @@
 """Plumbing for the Deep Learning with Python (Keras 3) companion notebooks.
 
+Everything that gives a notebook data or weights (datasets, their offline stand-ins, pretrained
+weights, model presets) is reached through `dlwp.data`, e.g. `dlwp.data.load_mnist(profile)` or
+`dlwp.data.gemma_preset(profile)`. Everything else is at the top level: the backend and its
+devices (`dlwp.check_backend`), profiles and settings (`dlwp.use_profile`, `dlwp.by_profile`),
+seeds, plots, metrics and saved models. Every error class is in `dlwp_utils.errors`.
+
 Importing this package never imports Keras, so the backend can still be chosen afterwards.
+
+    backend    the backend and its devices: check it before Keras is imported, list devices,
+               the dtype they suit, simulated devices for keras.distribution, seeds, Colab
+    profile    "embedded" or "book", and the settings that differ between them
+    data/      one module per dataset or pretrained model, each with its real source and its
+               offline stand-in; download.py: the cache, downloads and atomic builds
+    kaggle     Kaggle credentials and downloads through kagglehub, with clear refusals
+    metrics    record a notebook's key results for the run report and the tests
+    plots      training curves, image grids, decision lines, fitted lines, weights
+    saving     load a saved model with one clear error if it is missing or damaged
+    errors     the errors a learner can meet, each saying what to do
 """
 
-from dlwp_utils.backend import BACKENDS, check_backend, in_colab, set_seed
-from dlwp_utils.data import load_boston_housing, load_instructions, load_mnist, load_spa_eng
-from dlwp_utils.gemma import gemma_preset, preferred_dtype, run_on_simulated_devices, tiny_gemma_preset
-from dlwp_utils.errors import BackendError, DataError, DLWPError, ProfileError
+from dlwp_utils import data
+from dlwp_utils.backend import BACKENDS, check_backend, in_colab, preferred_dtype, run_on_simulated_devices, set_seed
+from dlwp_utils.errors import BackendError, DataError, DLWPError, KaggleError, ProfileError, SavedModelError
 from dlwp_utils.metrics import record_metric
 from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_history, plot_images, plot_weights
-from dlwp_utils.profile import Profile, require_available, use_profile
-from dlwp_utils.saving import SavedModelError, load_model
+from dlwp_utils.profile import Profile, by_profile, require_available, use_profile
+from dlwp_utils.saving import load_model
 
 __version__ = "0.1.0"
 
@@ -19,17 +35,15 @@ __all__ = [
     "BackendError",
     "DLWPError",
     "DataError",
+    "KaggleError",
     "Profile",
     "ProfileError",
     "SavedModelError",
+    "by_profile",
     "check_backend",
-    "gemma_preset",
+    "data",
     "in_colab",
-    "load_boston_housing",
-    "load_instructions",
-    "load_mnist",
     "load_model",
-    "load_spa_eng",
     "plot_decision_boundary",
     "plot_fitted_line",
     "plot_history",
@@ -37,9 +51,8 @@ __all__ = [
     "plot_weights",
     "preferred_dtype",
     "record_metric",
-    "run_on_simulated_devices",
     "require_available",
+    "run_on_simulated_devices",
     "set_seed",
-    "tiny_gemma_preset",
     "use_profile",
 ]

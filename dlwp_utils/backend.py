@@ -1,13 +1,16 @@
-"""Choose and check the Keras backend before Keras is imported; seeds; Colab detection."""
+"""The backend and its devices: choose and check the backend before Keras is imported, list the devices,
+the dtype they suit, simulated devices for keras.distribution, seeds, Colab detection."""
 
 from __future__ import annotations
 
 import difflib
 import importlib.metadata
 import os
+import subprocess
 import sys
+from pathlib import Path
 
-from dlwp_utils.errors import BackendError
+from dlwp_utils.errors import BackendError, DLWPError
 
 BACKENDS = ("jax", "tensorflow", "torch")
 DEFAULT_BACKEND = "jax"
@@ -128,6 +131,29 @@ def list_devices() -> list[str]:
     if torch.cuda.is_available():
         return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
     return ["cpu"]
+
+
+def preferred_dtype() -> str:
+    """"bfloat16" when the backend computes on a GPU or TPU (half the memory), else "float32"."""
+    accelerated = any(not device.startswith("cpu") for device in list_devices())
+    return "bfloat16" if accelerated else "float32"
+
+
+def run_on_simulated_devices(script: str | Path, *args: str | Path, devices: int = 8) -> None:
+    """Run a Python script under JAX on `devices` simulated CPU devices; print its output; raise on failure."""
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+               XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    command = [sys.executable, str(script), *map(str, args)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    print(result.stdout, end="")
+    if result.returncode != 0:
+        raise DLWPError(f"{script} failed on {devices} simulated JAX devices (exit code {result.returncode}): "
+                        f"{stderr_tail(result.stderr)}")
+
+
+def stderr_tail(text: str, lines: int = 6) -> str:
+    """The last lines of a subprocess's error output, on one line, for an error message."""
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:]) or "(no error output)"
 
 
 def _version(package: str) -> str:

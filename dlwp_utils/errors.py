@@ -15,3 +15,11 @@ class ProfileError(DLWPError):
 
 class DataError(DLWPError):
     """A dataset could not be fetched, read or validated."""
+
+
+class KaggleError(DataError):
+    """A Kaggle download failed for a reason the learner can fix (credentials, consent, network)."""
+
+
+class SavedModelError(DLWPError):
+    """A saved model or checkpoint is missing, truncated or corrupt."""

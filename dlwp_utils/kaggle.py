@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from dlwp_utils.backend import in_colab
-from dlwp_utils.errors import DataError
+from dlwp_utils.errors import KaggleError
 
 HOW_TO_PROVIDE = (
     "Provide your Kaggle API token in one of three ways (kaggle.com > Settings > API > Create New Token): "
@@ -22,10 +22,6 @@ HOW_TO_PROVIDE = (
     "(3) the downloaded kaggle.json saved as ~/.kaggle/kaggle.json (chmod 600). "
     "Never paste the key into a cell: executed notebooks get shared."
 )
-
-
-class KaggleError(DataError):
-    """A Kaggle download failed for a reason the learner can fix."""
 
 
 def credentials_file() -> Path:

@@ -1,10 +1,17 @@
-"""Profiles: "embedded" (offline stand-in data, small, minutes on a CPU) or "book" (real data, book sizes)."""
+"""Profiles: "embedded" (offline stand-in data, small, minutes on a CPU) or "book" (real data, book sizes).
+
+A notebook's parameters cell states each setting once. A setting that differs between the
+profiles is written `NAME = dlwp.by_profile(book=30, embedded=12)`; the same in both, it is a
+plain constant. `dlwp.use_profile(PROFILE, settings=globals())` then picks each setting's value
+for the active profile and checks them all. A papermill `-p NAME value` replaces the whole
+setting, so it wins in either profile.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, MutableMapping, TypeVar
 
 from dlwp_utils.backend import in_colab
 from dlwp_utils.errors import ProfileError
@@ -15,12 +22,13 @@ PROFILES = {
 }
 PROFILE_ENV = "DLWP_PROFILE"
 
-T = TypeVar("T", int, float)
+T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
 class Profile:
-    """The active profile; `pick` chooses a setting's value for it."""
+    """The active profile."""
 
     name: str
 
@@ -29,10 +37,22 @@ class Profile:
         """True in the embedded (offline) profile."""
         return self.name == "embedded"
 
-    def pick(self, setting: str, value: T | None, *, embedded: T, book: T) -> T:
-        """`value` if the notebook's parameters set one, else this profile's default; checked > 0."""
-        chosen = value if value is not None else (embedded if self.embedded else book)
-        return require_positive(setting, chosen)
+
+@dataclass(frozen=True)
+class ByProfile(Generic[T]):
+    """A setting with one value per profile, until use_profile picks one."""
+
+    book: T
+    embedded: T
+
+    def value(self, profile: Profile) -> T:
+        """This setting's value in `profile`."""
+        return self.embedded if profile.embedded else self.book
+
+
+def by_profile(*, book: T, embedded: T) -> ByProfile[T]:
+    """A setting whose value depends on the profile, e.g. `EPOCHS = dlwp.by_profile(book=30, embedded=12)`."""
+    return ByProfile(book=book, embedded=embedded)
 
 
 def default_profile_name() -> str:
@@ -40,8 +60,12 @@ def default_profile_name() -> str:
     return os.environ.get(PROFILE_ENV) or ("book" if in_colab() else "embedded")
 
 
-def use_profile(name: str | None = None) -> Profile:
-    """Validate and announce the profile (None: see default_profile_name) in one printed line."""
+def use_profile(name: str | None = None, settings: MutableMapping[str, Any] | None = None) -> Profile:
+    """Validate and announce the profile (None: see default_profile_name) in one printed line.
+
+    With `settings` (a notebook passes `globals()`), every UPPER_CASE setting written with
+    `by_profile` is replaced by its value for this profile, and every numeric setting is checked.
+    """
     chosen = name if name is not None else default_profile_name()
     key = str(chosen).strip().lower()
     if key not in PROFILES:
@@ -50,12 +74,36 @@ def use_profile(name: str | None = None) -> Profile:
             f"Unknown profile {chosen!r}. Use {valid}: set PROFILE in the notebook's parameters "
             f"cell (papermill: -p PROFILE embedded), or the {PROFILE_ENV} environment variable."
         )
+    profile = Profile(key)
+    if settings is not None:
+        resolve_settings(profile, settings)
     other = "book" if key == "embedded" else "embedded"
     print(f'Profile: {key} ({PROFILES[key]}). Set PROFILE = "{other}" in the parameters cell to switch.')
-    return Profile(key)
+    return profile
 
 
-def require_positive(setting: str, value: T) -> T:
+def resolve_settings(profile: Profile, settings: MutableMapping[str, Any]) -> None:
+    """Pick each by_profile setting's value for `profile` in place, then check every numeric setting."""
+    for name in [n for n in settings if n.isupper() and not n.startswith("_")]:
+        value = settings[name]
+        if isinstance(value, ByProfile):
+            value = settings[name] = value.value(profile)
+        check_setting(name, value)
+
+
+def check_setting(name: str, value: Any) -> None:
+    """A number must be above zero (a seed: a whole number of 0 or more); other values pass."""
+    if name.endswith("SEED"):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ProfileError(
+                f"{name} must be a whole number of 0 or more, but it is {value!r}. Change {name} in the "
+                f"notebook's parameters cell (papermill: -p {name} 42)."
+            )
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        require_positive(name, value)
+
+
+def require_positive(setting: str, value: N) -> N:
     """Return `value` if it is a number above zero, else raise a ProfileError naming the setting."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ProfileError(
@@ -71,6 +119,6 @@ def require_available(setting: str, value: int, available: int, dataset: str) ->
     if value > available:
         raise ProfileError(
             f"{setting} asks for {value:,} samples, but {dataset} has only {available:,}. "
-            f"Set {setting} to {available:,} or less in the parameters cell (or None for the profile's default)."
+            f"Set {setting} to {available:,} or less in the parameters cell."
         )
     return value

@@ -6,11 +6,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from dlwp_utils.errors import DLWPError
-
-
-class SavedModelError(DLWPError):
-    """A saved model or checkpoint is missing, truncated or corrupt."""
+from dlwp_utils.errors import SavedModelError
 
 
 def load_model(path: str | Path, **kwargs: Any) -> Any:

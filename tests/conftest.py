@@ -55,3 +55,14 @@ def closed_port_url():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def small_preset(tmp_path_factory):
+    """A tiny Gemma preset built in this process: the same code as the cached one, trained for 2 steps."""
+    from dlwp_utils.data.tiny_gemma import build_tiny_gemma
+
+    destination = tmp_path_factory.mktemp("presets") / "small"
+    info = build_tiny_gemma(destination, {"documents": 64, "epochs_per_round": 1, "max_epochs": 1, "batch_size": 32,
+                                          "sequence_length": 24})
+    return destination, info

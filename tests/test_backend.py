@@ -1,4 +1,4 @@
-"""dlwp_utils.backend: backend names, the already-imported check, the report line, Colab."""
+"""dlwp_utils.backend: backend names, the already-imported check, the report line, Colab, devices."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import textwrap
 
 import pytest
 
+from dlwp_utils import backend
 from dlwp_utils.backend import BACKENDS, in_colab, parse_backends, validate_backend
-from dlwp_utils.errors import BackendError
+from dlwp_utils.errors import BackendError, DLWPError
 
 
 @pytest.mark.parametrize("name", BACKENDS)
@@ -102,3 +103,30 @@ def test_in_colab_follows_the_google_colab_module(monkeypatch):
     assert not in_colab()
     monkeypatch.setitem(sys.modules, "google.colab", object())
     assert in_colab()
+
+
+# --- devices: the dtype they suit, and simulated devices --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("devices", "dtype"), [(["cpu:0"], "float32"), (["gpu:0", "cpu"], "bfloat16"), (["tpu:0"], "bfloat16")])
+def test_bfloat16_only_on_an_accelerator(monkeypatch, devices, dtype):
+    monkeypatch.setattr(backend, "list_devices", lambda: devices)
+    assert backend.preferred_dtype() == dtype
+
+
+def test_scripts_run_on_simulated_jax_devices(tmp_path, capsys):
+    script = tmp_path / "devices.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        import jax
+        print(os.environ["KERAS_BACKEND"], jax.device_count(), sys.argv[1])
+    """))
+    backend.run_on_simulated_devices(script, "hello", devices=4)
+    assert capsys.readouterr().out == "jax 4 hello\n"
+
+
+def test_a_failing_script_raises_with_its_error(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("raise RuntimeError('mesh shape does not match')\n")
+    with pytest.raises(DLWPError, match="mesh shape does not match"):
+        backend.run_on_simulated_devices(script, devices=2)

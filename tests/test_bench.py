@@ -1,4 +1,4 @@
-"""dlwp_utils.bench (make bench): the quick mode runs every model and writes the table and chart;
+"""maintainer.bench (make bench): the quick mode runs every model and writes the table and chart;
 the report catches parameter mismatches and failed measurements."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ import json
 import subprocess
 import sys
 
-from dlwp_utils.bench.__main__ import write_report
-from dlwp_utils.bench.measure import time_calls
-from dlwp_utils.bench.models import SPECS
+from maintainer.bench.__main__ import write_report
+from maintainer.bench.measure import time_calls
+from maintainer.bench.models import SPECS
 
 
 def test_quick_mode_measures_every_model_and_writes_table_and_chart(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "dlwp_utils.bench", "--quick", "--backends", "tensorflow",
+    done = subprocess.run([sys.executable, "-m", "maintainer.bench", "--quick", "--backends", "tensorflow",
                            "--no-compile", "--out", str(tmp_path)], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     rows = json.loads((tmp_path / "results.json").read_text())

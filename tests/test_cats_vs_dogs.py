@@ -19,7 +19,7 @@ from dlwp_utils.data.cats_vs_dogs import SUBSET_MARKER, dogs_vs_cats_train, embe
 from dlwp_utils.data.images import count_images
 from dlwp_utils.data.pet_drawings import draw_pet
 from dlwp_utils.errors import DataError
-from dlwp_utils.kaggle import KaggleError
+from dlwp_utils.errors import KaggleError
 
 SECRET = "0123456789abcdef0123456789abcdef"
 SPLITS = {"train": (0, 6), "validation": (6, 8), "test": (8, 10)}

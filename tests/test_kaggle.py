@@ -8,7 +8,8 @@ import sys
 import pytest
 import requests
 
-from dlwp_utils.kaggle import KaggleError, credentials_source, kaggle_download, require_credentials
+from dlwp_utils.errors import KaggleError
+from dlwp_utils.kaggle import credentials_source, kaggle_download, require_credentials
 
 SECRET = "0123456789abcdef0123456789abcdef"
 

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from dlwp_utils.metrics import read_metrics
-from tests.matrix import ROOT, nbval_args
+from maintainer.layout import REPO_ROOT as ROOT
+from maintainer.matrix import nbval_args
 from tests.notebook_fixtures import write_notebook
 
 
 def run_nbval(notebook: Path, executed_dir: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DLWP_EXECUTED_DIR=str(executed_dir), KERAS_BACKEND="torch")
-    return subprocess.run([sys.executable, "-m", "pytest", *nbval_args([notebook], workers=1)],
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    return subprocess.run([sys.executable, "-m", "pytest", *nbval_args([notebook], workers=1, out=executed_dir)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -35,7 +36,7 @@ def fixture_dir() -> Path:
 
 def test_a_good_notebook_passes_and_is_saved_with_its_metrics(tmp_path, fixture_dir):
     nb = write_notebook(fixture_dir / "good.ipynb",
-                        "# NBVAL_CHECK_OUTPUT\nprint(6 * 7)",
+                        "print(6 * 7)",
                         "from dlwp_utils.metrics import record_metric\nrecord_metric('test_accuracy', 0.5)",
                         checked_outputs={0: "42\n"})
     done = run_nbval(nb, tmp_path)
@@ -47,7 +48,7 @@ def test_a_good_notebook_passes_and_is_saved_with_its_metrics(tmp_path, fixture_
 
 
 def test_a_checked_output_that_changed_fails(tmp_path, fixture_dir):
-    nb = write_notebook(fixture_dir / "changed.ipynb", "# NBVAL_CHECK_OUTPUT\nprint(6 * 9)",
+    nb = write_notebook(fixture_dir / "changed.ipynb", "print(6 * 9)",
                         checked_outputs={0: "42\n"})
     done = run_nbval(nb, tmp_path)
     assert done.returncode == 1 and "Cell outputs differ" in done.stdout

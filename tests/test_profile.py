@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from dlwp_utils.errors import ProfileError
-from dlwp_utils.profile import Profile, default_profile_name, require_available, require_positive, use_profile
+from dlwp_utils.profile import (ByProfile, Profile, by_profile, default_profile_name, require_available, require_positive,
+                                use_profile)
 
 
 def test_default_is_embedded_locally_and_book_on_colab(monkeypatch):
@@ -37,10 +38,34 @@ def test_unknown_profile_is_one_clear_error(name):
     assert '"embedded" or "book"' in str(err.value) and "DLWP_PROFILE" in str(err.value)
 
 
-def test_pick_uses_the_profile_default_unless_the_parameter_is_set():
-    assert Profile("embedded").pick("EPOCHS", None, embedded=3, book=30) == 3
-    assert Profile("book").pick("EPOCHS", None, embedded=3, book=30) == 30
-    assert Profile("book").pick("EPOCHS", 7, embedded=3, book=30) == 7
+def test_each_setting_gets_its_profiles_value_and_plain_constants_stay():
+    settings = {"PROFILE": None, "EPOCHS": by_profile(book=30, embedded=3), "BATCH_SIZE": 128,
+                "BACKEND": by_profile(book="inductor", embedded="eager"), "SEED": 0, "In": [], "lowercase": by_profile(book=1, embedded=2)}
+    use_profile("embedded", settings=settings)
+    assert settings["EPOCHS"] == 3 and settings["BATCH_SIZE"] == 128 and settings["BACKEND"] == "eager"
+    assert isinstance(settings["lowercase"], ByProfile)  # only UPPER_CASE names are settings
+    settings = {"EPOCHS": by_profile(book=30, embedded=3)}
+    use_profile("book", settings=settings)
+    assert settings == {"EPOCHS": 30}
+
+
+def test_a_papermill_value_replaces_the_setting_in_either_profile():
+    settings = {"EPOCHS": by_profile(book=30, embedded=3)}
+    settings["EPOCHS"] = 7  # what papermill's injected cell does after the parameters cell
+    use_profile("embedded", settings=settings)
+    assert settings["EPOCHS"] == 7
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("EPOCHS", 0, "EPOCHS must be a number above zero, but it is 0"),
+    ("LEARNING_RATE", by_profile(book=1e-3, embedded=-1.0), "LEARNING_RATE must be a number above zero"),
+    ("SEED", -1, "SEED must be a whole number of 0 or more"),
+    ("SEED", 1.5, "SEED must be a whole number"),
+])
+def test_a_setting_out_of_range_is_one_clear_error_naming_it(name, value, expected):
+    with pytest.raises(ProfileError, match=expected) as err:
+        use_profile("embedded", settings={name: value})
+    assert f"-p {name}" in str(err.value)
 
 
 @pytest.mark.parametrize("value", [0, -1, -0.5, "5", True, None, float("nan")])
@@ -48,11 +73,6 @@ def test_non_positive_or_non_numeric_settings_are_refused(value):
     with pytest.raises(ProfileError) as err:
         require_positive("EPOCHS", value)
     assert "EPOCHS must be a number above zero" in str(err.value) and "-p EPOCHS" in str(err.value)
-
-
-def test_pick_validates_what_it_returns():
-    with pytest.raises(ProfileError, match="BATCH_SIZE"):
-        Profile("embedded").pick("BATCH_SIZE", 0, embedded=128, book=128)
 
 
 def test_asking_for_more_samples_than_the_dataset_has_names_both_numbers():

@@ -1,10 +1,10 @@
-"""dlwp_utils.run (make run): report rows for passing, failing, dying and hanging notebooks."""
+"""maintainer.run (make run): report rows for passing, failing, dying and hanging notebooks."""
 
 from __future__ import annotations
 
 import json
 
-from dlwp_utils import run
+from maintainer import layout, run
 from tests.notebook_fixtures import write_notebook
 
 RECORD = "from dlwp_utils.metrics import record_metric\nrecord_metric('test_accuracy', 0.875)"
@@ -62,12 +62,14 @@ Path("runs.txt").write_text(str(runs))
 record_metric("runs_seen", runs)"""
 
 
-def test_runs_are_fresh_by_default_and_in_place_with_a_work_root(tmp_path):
+def test_runs_are_fresh_by_default_and_in_place_when_reusing_an_earlier_runs_folders(tmp_path):
     nb = write_notebook(tmp_path / "counter.ipynb", COUNTER)
-    out, work = tmp_path / "build", tmp_path / "work"
+    first, second = tmp_path / "build", tmp_path / "rerun"
     seen = []
-    for extra in ([], [], ["--work-root", str(work)], ["--work-root", str(work)]):
+    for out, extra in ((first, []), (first, []), (second, ["--reuse-work-of", str(first)]),
+                       (second, ["--reuse-work-of", str(first)])):
         assert run.main([str(nb), "--backends", "torch", "--out", str(out), *extra]) == 0
-        seen.append(json.loads((out / "report.json").read_text())[0]["metrics"]["runs_seen"])
-    assert seen == [1, 1, 1, 2]
-    assert (work / "counter" / "runs.txt").read_text() == "2"
+        seen.append(json.loads(layout.report_json(out).read_text())[0]["metrics"]["runs_seen"])
+    assert seen == [1, 1, 2, 3]
+    assert (layout.work_dir(first, "torch", nb) / "runs.txt").read_text() == "3"
+    assert not layout.work_dir(second, "torch", nb).exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dlwp_utils.saving import SavedModelError, load_model
+from dlwp_utils.errors import SavedModelError
+from dlwp_utils.saving import load_model
 
 
 def test_a_missing_checkpoint_says_which_cell_writes_it(tmp_path):

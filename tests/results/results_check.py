@@ -1,25 +1,23 @@
-"""Results, not just execution, read from the notebooks that tests/matrix.py executed:
+"""Results, not just execution, read from the notebooks that maintainer/matrix.py executed:
 
 - each notebook's recorded metrics clear the floors stated here, on every backend;
 - a second run of each notebook (same backend and profile, through make run's runner) recorded
   exactly the same metrics;
 - the sentinel credentials set during the runs appear in no executed notebook, log or report.
 
-Run by `make test` after the notebooks; on its own it fails until they have been executed.
-Every chapter notebook must have a floor: a new notebook without one fails here.
+Run by `make test` after the notebooks (maintainer/matrix.py passes the options of conftest.py);
+on its own it fails until they have been executed. Every chapter notebook must have a floor: a
+new notebook without one fails here.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
-
-from dlwp_utils.backend import BACKENDS, parse_backends
-from dlwp_utils.hygiene import REPO_ROOT, chapter_notebooks
 from dlwp_utils.metrics import read_metrics
+from maintainer import layout
+from maintainer.matrix import SENTINELS
 
 # notebook -> {metric: floor} in the embedded profile, on every backend. Chance is stated beside.
 FLOORS: dict[str, dict[str, float]] = {
@@ -68,19 +66,10 @@ FLOORS: dict[str, dict[str, float]] = {
     },
 }
 
-RESULTS = Path(os.environ.get("DLWP_RESULTS_DIR", REPO_ROOT / "build" / "test"))
-SELECTED = os.environ.get("DLWP_BACKENDS", ",".join(BACKENDS))
-NOTEBOOKS = [Path(p) for p in os.environ["DLWP_NOTEBOOKS"].split(",")] if os.environ.get("DLWP_NOTEBOOKS") else chapter_notebooks()
-RERUN = Path(os.environ.get("DLWP_RERUN_DIR", RESULTS / "rerun"))
-RERUN_BACKEND = os.environ.get("DLWP_RERUN_BACKEND", "torch")
-SENTINELS = [s for s in os.environ.get("DLWP_SENTINELS", "").split(",") if s]
-CASES = [(nb.resolve().relative_to(REPO_ROOT).as_posix(), b) for nb in NOTEBOOKS for b in parse_backends(SELECTED)]
 
-
-@pytest.mark.parametrize(("notebook", "backend"), CASES, ids=[f"{n}-{b}" for n, b in CASES])
-def test_recorded_metrics_clear_their_floors(notebook: str, backend: str) -> None:
+def test_recorded_metrics_clear_their_floors(notebook: str, backend: str, results: Path) -> None:
     assert notebook in FLOORS, f"{notebook} has no floor in {__file__}: state what it must reach."
-    executed = RESULTS / backend / notebook
+    executed = layout.executed(results, backend, layout.REPO_ROOT / notebook)
     assert executed.is_file(), f"{executed} does not exist: the notebook was not executed (run `make test`)."
     nb = json.loads(executed.read_text(encoding="utf-8"))
     failed = nb["metadata"].get("dlwp", {}).get("failed_cells", [])
@@ -91,23 +80,22 @@ def test_recorded_metrics_clear_their_floors(notebook: str, backend: str) -> Non
         assert metrics[name] >= floor, f"{notebook} on {backend}: {name} = {metrics[name]:.4f}, below its floor {floor}."
 
 
-@pytest.mark.parametrize("notebook", [n for n, b in CASES if b == CASES[0][1]])
-def test_a_second_run_records_identical_metrics(notebook: str) -> None:
-    first = RESULTS / RERUN_BACKEND / notebook
-    second = RERUN / RERUN_BACKEND / notebook
+def test_a_second_run_records_identical_metrics(notebook: str, results: Path, rerun_backend: str) -> None:
+    rerun = results / layout.RERUN
+    first = layout.executed(results, rerun_backend, layout.REPO_ROOT / notebook)
+    second = layout.executed(rerun, rerun_backend, layout.REPO_ROOT / notebook)
     assert first.is_file() and second.is_file(), f"{first} or {second} is missing: run `make test`."
-    report = json.loads((RERUN / "report.json").read_text())
+    report = json.loads(layout.report_json(rerun).read_text())
     row = next(r for r in report if r["notebook"] == notebook)
     assert row["status"] == "passed", f"the second run of {notebook} failed: {row['problem']}"
     metrics_first = read_metrics(json.loads(first.read_text()))
     metrics_second = read_metrics(json.loads(second.read_text()))
     assert metrics_first and metrics_first == metrics_second, (
-        f"{notebook} on {RERUN_BACKEND} is not reproducible: {metrics_first} then {metrics_second}")
+        f"{notebook} on {rerun_backend} is not reproducible: {metrics_first} then {metrics_second}")
 
 
-def test_no_credential_appears_in_any_output() -> None:
-    assert SENTINELS, "DLWP_SENTINELS is not set: run through tests/matrix.py (make test)."
-    files = [p for p in RESULTS.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".log", ".md", ".json")]
-    assert any(p.suffix == ".ipynb" for p in files), f"no executed notebooks under {RESULTS}"
-    leaks = [f"{p}: {s[:6]}..." for p in files for s in SENTINELS if s in p.read_text(errors="replace")]
+def test_no_credential_appears_in_any_output(results: Path) -> None:
+    files = [p for p in results.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".log", ".md", ".json", ".html")]
+    assert any(p.suffix == ".ipynb" for p in files), f"no executed notebooks under {results}"
+    leaks = [f"{p}: {s[:6]}..." for p in files for s in SENTINELS.values() if s in p.read_text(errors="replace")]
     assert not leaks, f"credentials leaked into outputs: {leaks}"

@@ -1,7 +1,7 @@
 """One benchmark process: time the models on the active Keras backend, or the native PyTorch references.
 
-    KERAS_BACKEND=jax python -m dlwp_utils.bench.measure --engine keras --out jax.json
-    python -m dlwp_utils.bench.measure --engine native [--compile] --out native.json
+    KERAS_BACKEND=jax python -m maintainer.bench.measure --engine keras --out jax.json
+    python -m maintainer.bench.measure --engine native [--compile] --out native.json
 
 Method (as in the Keras 3 benchmarks): synthetic data, the same batch size for a model across
 frameworks, the first step (tracing / compilation) timed and reported on its own, then the
@@ -20,7 +20,7 @@ import time
 import traceback
 from typing import Any, Callable
 
-from dlwp_utils.bench.models import SPECS
+from maintainer.bench.models import SPECS
 
 
 def time_calls(call: Callable[[], Any], steps: int) -> tuple[float, float]:
@@ -71,7 +71,7 @@ def measure_native(names: list[str], steps: int, quick: bool, compiled: bool) ->
     import numpy as np
     import torch
 
-    from dlwp_utils.bench.native import NATIVE, build, trainable_parameters
+    from maintainer.bench.native import NATIVE, build, trainable_parameters
 
     torch.manual_seed(0)
     engine = "native torch (compile)" if compiled else "native torch"

@@ -1,6 +1,6 @@
 """Hand-written PyTorch references (torch.nn and a plain training loop) for three chapter models.
 
-Same architectures as dlwp_utils.bench.models, with the same trainable parameter counts (the
+Same architectures as maintainer.bench.models, with the same trainable parameter counts (the
 orchestrator checks them against the Keras models'). Inputs are channels-first, as in PyTorch.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from dlwp_utils.bench.models import sizes
+from maintainer.bench.models import sizes
 
 
 def _modules():

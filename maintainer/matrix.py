@@ -1,7 +1,7 @@
 """The test matrix behind `make test`: unit tests, then every notebook under nbval once per backend.
 
-    python tests/matrix.py                       # all three backends
-    python tests/matrix.py --backends jax        # one
+    python -m maintainer.matrix                  # all three backends
+    python -m maintainer.matrix --backends jax   # one
 
 Steps: (1) the unit tests of dlwp_utils and the notebook hygiene check; (2) for each backend, in
 its own process with KERAS_BACKEND set, `pytest --nbval-lax` over every chapter notebook in the
@@ -12,6 +12,8 @@ re-run in place: existing folders, checkpoints and features must not break it); 
 recorded clear their floors, the second run recorded exactly the same metrics, and no sentinel
 credential appears in any executed notebook, log or report; (5) a table of seconds per notebook
 x backend. Every step runs even if an earlier one failed; the exit code is 1 if any failed.
+Executed notebooks, their working folders and the second run go where maintainer.layout says,
+under build/test/.
 """
 
 from __future__ import annotations
@@ -25,15 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from dlwp_utils.backend import BACKENDS, parse_backends
+from dlwp_utils.errors import DLWPError
+from maintainer import layout
 
-from dlwp_utils.backend import BACKENDS, parse_backends  # noqa: E402
-from dlwp_utils.errors import DLWPError  # noqa: E402
-from dlwp_utils.hygiene import chapter_notebooks  # noqa: E402
-
-EXECUTED = ROOT / "build" / "test"
-RERUN = EXECUTED / "rerun"
+ROOT = layout.REPO_ROOT
+EXECUTED = layout.TEST_OUT
+RERUN = EXECUTED / layout.RERUN
 # Fake credentials set during the notebook runs: none may show up in any output.
 SENTINELS = {
     "KAGGLE_USERNAME": "dlwp-sentinel-user",
@@ -51,10 +51,12 @@ def pytest(args: list[str], env: dict[str, str], label: str) -> bool:
     return code == 0
 
 
-def nbval_args(notebooks: list[Path], workers: int) -> list[str]:
-    """pytest arguments that execute `notebooks` under nbval, one notebook per xdist worker."""
+def nbval_args(notebooks: list[Path], workers: int, out: Path | None = None) -> list[str]:
+    """pytest arguments that execute `notebooks` under nbval, one notebook per xdist worker; saved under `out`."""
     args = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with",
             str(ROOT / "tests" / "nbval_sanitize.cfg"), "-q", "-p", "no:cacheprovider"]
+    if out is not None:
+        args += ["--dlwp-out", str(out)]
     if workers > 1 and len(notebooks) > 1:
         args += ["-n", str(min(workers, len(notebooks))), "--dist", "loadfile"]
     return args + [str(nb.relative_to(ROOT)) for nb in notebooks]
@@ -62,8 +64,8 @@ def nbval_args(notebooks: list[Path], workers: int) -> list[str]:
 
 def rerun(notebooks: list[Path], backend: str, jobs: int, env: dict[str, str]) -> bool:
     """Execute every notebook again with the papermill runner, in the first run's working directories."""
-    command = [sys.executable, "-m", "dlwp_utils.run", "--backends", backend, "--out", str(RERUN),
-               "--jobs", str(jobs), "--work-root", str(EXECUTED / backend / "work"), *map(str, notebooks)]
+    command = [sys.executable, "-m", "maintainer.run", "--backends", backend, "--out", str(RERUN),
+               "--jobs", str(jobs), "--reuse-work-of", str(EXECUTED), *map(str, notebooks)]
     print(f"\n=== second run: {' '.join(command[1:])}", flush=True)
     return subprocess.call(command, cwd=ROOT, env=env) == 0
 
@@ -76,14 +78,14 @@ def timing_table(backends: list[str], notebooks: list[Path]) -> str:
     for nb in notebooks:
         row = []
         for backend in backends:
-            path = EXECUTED / backend / nb.relative_to(ROOT)
+            path = layout.executed(EXECUTED, backend, nb)
             try:
                 seconds = json.loads(path.read_text())["metadata"]["dlwp"]["seconds"]
                 totals[backend] += seconds
                 row.append(f"{seconds:.1f}")
             except (OSError, KeyError, json.JSONDecodeError):
                 row.append("not run")
-        lines.append(f"| {nb.relative_to(ROOT)} | " + " | ".join(row) + " |")
+        lines.append(f"| {layout.relative(nb)} | " + " | ".join(row) + " |")
     lines.append("| **total** | " + " | ".join(f"{totals[b]:.1f}" for b in backends) + " |")
     return "\n".join(lines)
 
@@ -101,12 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     except DLWPError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    notebooks = [nb.resolve() for nb in args.notebooks] or chapter_notebooks(ROOT)
+    notebooks = [nb.resolve() for nb in args.notebooks] or layout.chapter_notebooks()
     if not notebooks:
         print("error: no notebooks found under chapter*/", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    base_env = {k: v for k, v in os.environ.items() if k not in ("DLWP_EXECUTED_DIR", "KERAS_BACKEND")}
+    base_env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     base_env.update(DLWP_PROFILE="embedded", PYTHONHASHSEED="0")
     # Notebooks run side by side on few cores: OpenMP threads that spin while waiting (torch's
     # default) then slow a small training step down 20-50x. Passive waiting costs little alone.
@@ -123,18 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         step("unit tests + hygiene", lambda: pytest(["tests", "-q", "-n", "2"], unit_env, "unit tests"))
     for backend in backends:
         shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
-        env = dict(base_env, **SENTINELS, KERAS_BACKEND=backend, DLWP_EXECUTED_DIR=str(EXECUTED / backend),
-                   DLWP_WORK_DIR=str(EXECUTED / backend / "work"))
-        step(f"notebooks on {backend}",
-             lambda env=env, backend=backend: pytest(nbval_args(notebooks, args.workers), env, f"nbval {backend}"))
+        env = dict(base_env, **SENTINELS, KERAS_BACKEND=backend)
+        step(f"notebooks on {backend}", lambda env=env, backend=backend: pytest(
+            nbval_args(notebooks, args.workers, out=EXECUTED), env, f"nbval {backend}"))
     shutil.rmtree(RERUN, ignore_errors=True)
     step(f"second run on {rerun_backend} (make run's runner)", lambda: rerun(notebooks, rerun_backend, args.workers,
                                                                            dict(base_env, **SENTINELS)))
-    results_env = dict(base_env, DLWP_RESULTS_DIR=str(EXECUTED), DLWP_BACKENDS=",".join(backends),
-                       DLWP_NOTEBOOKS=",".join(str(nb) for nb in notebooks), DLWP_RERUN_DIR=str(RERUN),
-                       DLWP_RERUN_BACKEND=rerun_backend, DLWP_SENTINELS=",".join(SENTINELS.values()))
-    step("recorded metrics above their floors",
-         lambda: pytest(["tests/results/results_check.py", "-q"], results_env, "results"))
+    results_args = ["tests/results/results_check.py", "-q", "--results", str(EXECUTED), "--backends", ",".join(backends),
+                    "--rerun-backend", rerun_backend, "--notebooks", ",".join(str(nb) for nb in notebooks)]
+    step("recorded metrics above their floors", lambda: pytest(results_args, base_env, "results"))
 
     print("\nSeconds per notebook x backend (nbval, embedded profile, kernel start included):\n")
     print(timing_table(backends, notebooks))

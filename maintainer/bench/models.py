@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from dlwp_utils.data.tiny_gemma import RECIPE as TINY_GEMMA
+
 
 @dataclass
 class Case:
@@ -33,7 +35,7 @@ class Spec:
     chapter: str
     description: str
     build: Callable[[bool], Case]
-    native: bool = False  # a hand-written PyTorch reference exists (dlwp_utils.bench.native)
+    native: bool = False  # a hand-written PyTorch reference exists (maintainer.bench.native)
 
 
 def _rng() -> np.random.Generator:
@@ -185,12 +187,11 @@ def rnn_cells(quick: bool) -> Case:
 
 
 def _tiny_gemma(quick: bool):
+    """The embedded profile's tiny Gemma: the same backbone recipe as dlwp_utils.data.tiny_gemma (untrained)."""
     import keras_hub
 
     return keras_hub.models.GemmaCausalLM(
-        backbone=keras_hub.models.GemmaBackbone(
-            vocabulary_size=1000, num_layers=2, num_query_heads=4, num_key_value_heads=1,
-            hidden_dim=64 if quick else 128, intermediate_dim=128 if quick else 256, head_dim=16 if quick else 32),
+        backbone=keras_hub.models.GemmaBackbone(vocabulary_size=TINY_GEMMA["vocabulary_size"], **TINY_GEMMA["backbone"]),
         preprocessor=None)
 
 
@@ -201,7 +202,7 @@ def gemma_tiny(quick: bool) -> Case:
     s = sizes(quick)
     model = _tiny_gemma(quick)
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    ids = _rng().integers(1, 1000, (s["gemma_batch"], s["gemma_len"])).astype("int32")
+    ids = _rng().integers(1, TINY_GEMMA["vocabulary_size"], (s["gemma_batch"], s["gemma_len"])).astype("int32")
     x = {"token_ids": ids, "padding_mask": np.ones_like(ids)}
     return Case(model, x, np.roll(ids, -1, axis=1), f"{s['gemma_len']} tokens, batch {s['gemma_batch']}")
 
@@ -211,7 +212,7 @@ def gemma_tiny_generate(quick: bool) -> Case:
     s = sizes(quick)
     model = _tiny_gemma(quick)
     model.compile(sampler="greedy")
-    ids = _rng().integers(1, 1000, (s["gemma_batch"], s["gemma_len"])).astype("int32")
+    ids = _rng().integers(1, TINY_GEMMA["vocabulary_size"], (s["gemma_batch"], s["gemma_len"])).astype("int32")
     mask = np.zeros_like(ids)
     mask[:, : s["gemma_prompt"]] = 1
     prompt = {"token_ids": ids, "padding_mask": mask}

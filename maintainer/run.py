@@ -1,10 +1,10 @@
 """Execute notebooks on each Keras backend with papermill and write a report (what `make run` does).
 
-    python -m dlwp_utils.run                       # every chapter notebook, jax + tensorflow + torch
-    python -m dlwp_utils.run --backends torch chapter02/*.ipynb
+    python -m maintainer.run                       # every chapter notebook, jax + tensorflow + torch
+    python -m maintainer.run --backends torch chapter02/*.ipynb
 
 Executed notebooks go to build/<backend>/<chapter>/, with their logs and their working
-directories (<name>.work/, emptied before each run) beside them, and
+directories (<name>.work/, emptied before each run) beside them (see maintainer.layout), and
 build/report.md (and report.json) gets one row per notebook x backend: status, seconds, the
 metrics the notebook recorded (dlwp.record_metric) and, for a failure, the cell and its error.
 One failing, dying or hanging notebook does not stop the others; the exit code is 1 if any failed.
@@ -28,9 +28,10 @@ from typing import Any
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.data.download import ensure_writable
 from dlwp_utils.errors import DLWPError
-from dlwp_utils.hygiene import REPO_ROOT, chapter_notebooks, source
 from dlwp_utils.metrics import read_metrics
 from dlwp_utils.profile import PROFILES
+from maintainer import layout
+from maintainer.hygiene import source
 
 DEFAULT_TIMEOUT = 1800  # seconds per notebook
 
@@ -49,22 +50,23 @@ class Result:
 
 
 def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "embedded",
-                 timeout: float = DEFAULT_TIMEOUT, root: Path = REPO_ROOT, work_root: Path | None = None) -> Result:
+                 timeout: float = DEFAULT_TIMEOUT, reuse_work_of: Path | None = None) -> Result:
     """Execute one notebook with papermill in a fresh kernel on `backend`; never raises for a bad notebook.
 
-    The kernel works in a fresh, empty folder beside the executed notebook; with `work_root`, in
-    work_root/<chapter>/<name>/ instead, kept as an earlier run left it (a re-run in place).
+    The kernel works in a fresh, empty folder beside the executed notebook; with `reuse_work_of`
+    (an earlier run's output folder), in that run's working folder, kept as it was left (a re-run
+    in place).
     """
-    relative = notebook.resolve().relative_to(root) if notebook.resolve().is_relative_to(root) else Path(notebook.name)
-    executed = out_dir / backend / relative
-    if work_root is None:
-        work_dir = executed.with_suffix(".work")
+    relative = layout.relative(notebook)
+    executed = layout.executed(out_dir, backend, notebook)
+    if reuse_work_of is None:
+        work_dir = layout.work_dir(out_dir, backend, notebook)
         shutil.rmtree(work_dir, ignore_errors=True)
     else:
-        work_dir = work_root / relative.with_suffix("")
+        work_dir = layout.work_dir(reuse_work_of, backend, notebook)
     work_dir.mkdir(parents=True, exist_ok=True)
     executed.parent.mkdir(parents=True, exist_ok=True)
-    log_path = executed.with_suffix(".log")
+    log_path = layout.log(out_dir, backend, notebook)
     executed.unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "papermill", str(notebook), str(executed),
@@ -149,7 +151,7 @@ def _last_error_line(log_path: Path) -> str:
 def write_report(results: list[Result], out_dir: Path, profile: str) -> Path:
     """build/report.md (a table) and build/report.json (the same, for programs)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
+    layout.report_json(out_dir).write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
     failed = sum(r.status != "passed" for r in results)
     lines = [
         "# Notebook run report",
@@ -163,13 +165,13 @@ def write_report(results: list[Result], out_dir: Path, profile: str) -> Path:
         metrics = ", ".join(f"{k}={v:.4g}" for k, v in r.metrics.items()) or "-"
         problem = r.problem.replace("|", "\\|").replace("\n", " ") or "-"
         lines.append(f"| {r.notebook} | {r.backend} | {r.status} | {r.seconds:.1f} | {metrics} | {problem} |")
-    path = out_dir / "report.md"
+    path = layout.report_md(out_dir)
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlwp_utils.run", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m maintainer.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter*/*.ipynb")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="e.g. jax,torch (default: all three)")
@@ -177,15 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build"))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
-    parser.add_argument("--work-root", type=Path, help="re-run in place: working folders under this one, kept as they are")
+    parser.add_argument("--reuse-work-of", type=Path, metavar="OUT",
+                        help="re-run in place: use the working folders of the run that wrote OUT, as they are")
     args = parser.parse_args(argv)
     try:
         backends = parse_backends(args.backends)
-        ensure_writable(args.out, setting="OUT (make run OUT=<folder>; python -m dlwp_utils.run --out <folder>)")
+        ensure_writable(args.out, setting="OUT (make run OUT=<folder>; python -m maintainer.run --out <folder>)")
     except DLWPError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    notebooks = args.notebooks or chapter_notebooks()
+    notebooks = args.notebooks or layout.chapter_notebooks()
     missing = [str(nb) for nb in notebooks if not nb.is_file()]
     if missing or not notebooks:
         print(f"error: no such notebook: {', '.join(missing) or '(none found under chapter*/)'}", file=sys.stderr)
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def one(task: tuple[Path, str]) -> Result:
         try:
-            result = run_notebook(task[0], task[1], args.out, args.profile, args.timeout, work_root=args.work_root)
+            result = run_notebook(task[0], task[1], args.out, args.profile, args.timeout, reuse_work_of=args.reuse_work_of)
         except OSError as err:  # the runner itself could not work: report it, go on with the others
             result = Result(str(task[0]), task[1], "failed", 0.0, problem=f"runner error: {err}")
         metrics = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())

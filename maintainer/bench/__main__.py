@@ -1,9 +1,9 @@
 """`make bench`: ms per training step of each chapter's model on each Keras backend and in native PyTorch.
 
-    python -m dlwp_utils.bench                    # full: 20 steps per model, writes benchmarks/
-    python -m dlwp_utils.bench --quick --out /tmp/b --backends torch   # seconds; proves the code runs
+    python -m maintainer.bench                    # full: 20 steps per model, writes benchmarks/
+    python -m maintainer.bench --quick --out /tmp/b --backends torch   # seconds; proves the code runs
 
-Each backend runs in its own fresh process (dlwp_utils.bench.measure), then the hand-written
+Each backend runs in its own fresh process (maintainer.bench.measure), then the hand-written
 PyTorch references, eager and with torch.compile (in a process with a time limit, since
 compilation may be slow or unavailable). Writes results.md (machine, versions, tables),
 results.json and results.png (a bar chart) into the output folder.
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from dlwp_utils.backend import BACKENDS, parse_backends
-from dlwp_utils.bench.models import SPECS, sizes
-from dlwp_utils.bench.native import NATIVE
+from maintainer.bench.models import SPECS, sizes
+from maintainer.bench.native import NATIVE
 from dlwp_utils.errors import DLWPError
 
 NATIVE_EAGER, NATIVE_COMPILED = "native torch", "native torch (compile)"
@@ -33,7 +33,7 @@ NATIVE_EAGER, NATIVE_COMPILED = "native torch", "native torch (compile)"
 
 def run_engine(args: list[str], env: dict[str, str], out: Path, timeout: float) -> list[dict[str, Any]]:
     """Run one measurement process; its rows, or one error row per model if it failed or timed out."""
-    command = [sys.executable, "-m", "dlwp_utils.bench.measure", *args, "--out", str(out)]
+    command = [sys.executable, "-m", "maintainer.bench.measure", *args, "--out", str(out)]
     try:
         subprocess.run(command, env=env, timeout=timeout, check=True)
         return json.loads(out.read_text())
@@ -164,7 +164,7 @@ def _chart(specs: list[Any], by: dict, engines: list[str], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlwp_utils.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m maintainer.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--steps", type=int, default=20, help="timed steps per model after the first (default 20)")

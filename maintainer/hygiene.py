@@ -1,28 +1,34 @@
 """Keep committed notebooks clean and alike: check them, clean them, refresh their checked outputs.
 
-    python -m dlwp_utils.hygiene check              # every chapter notebook and the README (CI runs this)
-    python -m dlwp_utils.hygiene clean NOTEBOOK...  # drop execution counts and unchecked outputs
-    python -m dlwp_utils.hygiene refresh NOTEBOOK... # re-run on each backend, store the checked outputs
+    python -m maintainer.hygiene check               # every notebook, the READMEs (make test runs this)
+    python -m maintainer.hygiene clean NOTEBOOK...   # drop execution counts and unchecked outputs
+    python -m maintainer.hygiene refresh NOTEBOOK... # re-run on each backend, store the checked outputs
+    python -m maintainer.hygiene tables              # rewrite the chapter READMEs' parameter tables
 
-A committed notebook has no execution counts and no outputs, except the cells marked
-`# NBVAL_CHECK_OUTPUT`, whose stored output nbval compares on every backend.
+A committed notebook has no execution counts and no outputs, except the cells tagged
+`nbval-check-output` (a hidden cell tag), whose stored output nbval compares on every backend.
+Each chapter README's parameter table is written from its notebook's parameters cell.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
+import io
 import json
 import os
 import re
 import sys
 import tempfile
+import tokenize
 import tomllib
 from pathlib import Path
 from typing import Any
 
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from maintainer.layout import REPO_ROOT, chapter_notebooks
+
+CHECK_TAG = "nbval-check-output"  # nbval's hidden cell tag: compare this cell's stored output
 
 SETUP_CELL = """\
 # Setup, the same in every notebook. On Colab: install the book's helper package (the backends
@@ -62,20 +68,20 @@ def colab_url(notebook: Path, root: Path = REPO_ROOT) -> str:
     return f"https://colab.research.google.com/github/{repo}/blob/main/{notebook.relative_to(root).as_posix()}"
 
 
-def chapter_notebooks(root: Path = REPO_ROOT) -> list[Path]:
-    """Every chapter notebook, in chapter order."""
-    return sorted(p for p in root.glob("chapter*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-
-
 def source(cell: dict[str, Any]) -> str:
     """A cell's source as one string."""
     text = cell.get("source", "")
     return "".join(text) if isinstance(text, list) else text
 
 
+def tags(cell: dict[str, Any]) -> list[str]:
+    """A cell's tags."""
+    return cell.get("metadata", {}).get("tags", [])
+
+
 def is_checked(cell: dict[str, Any]) -> bool:
     """True if nbval compares this cell's output."""
-    return cell.get("cell_type") == "code" and CHECK_MARK in source(cell)
+    return cell.get("cell_type") == "code" and CHECK_TAG in tags(cell)
 
 
 def check_notebook(path: Path, root: Path = REPO_ROOT) -> list[str]:
@@ -96,12 +102,29 @@ def check_notebook(path: Path, root: Path = REPO_ROOT) -> list[str]:
     cells = nb.get("cells", [])
     code = [c for c in cells if c.get("cell_type") == "code"]
     if not code or source(code[0]).strip() != setup_cell(root).strip():
-        say("the first code cell is not the standard setup cell (see dlwp_utils/hygiene.py SETUP_CELL)")
-    tagged = [i for i, c in enumerate(code) if "parameters" in c.get("metadata", {}).get("tags", [])]
+        say("the first code cell is not the standard setup cell (see maintainer/hygiene.py SETUP_CELL)")
+    tagged = [i for i, c in enumerate(code) if "parameters" in tags(c)]
     if len(tagged) != 1:
         say(f"{len(tagged)} cells are tagged 'parameters'; exactly one code cell must be")
     elif tagged[0] != 1:
         say("the 'parameters' cell must be the second code cell, right after the setup cell")
+    cell = parameters_cell(nb)
+    if cell is not None:
+        try:
+            names = [name for name, *_ in settings(source(cell))]  # raises for a line that is no setting
+        except (SyntaxError, ValueError) as err:
+            say(f"the parameters cell: {err}")
+        else:
+            if "PROFILE" not in names:
+                say("the parameters cell sets no PROFILE")
+            for name, _, _, comment in settings(source(cell)):
+                if not comment:
+                    say(f"the parameters cell: {name} needs a comment saying what it sets (it goes into the "
+                        "chapter README's table)")
+        after = code[code.index(cell) + 1] if code.index(cell) + 1 < len(code) else None
+        if after is None or "use_profile(PROFILE, settings=globals())" not in source(after):
+            say("the cell after the parameters cell must start with "
+                "`profile = dlwp.use_profile(PROFILE, settings=globals())`")
     if not any("record_metric(" in source(c) for c in code):
         say("records no metric (dlwp.record_metric) for the run report")
     for number, cell in enumerate(code, start=1):
@@ -110,18 +133,21 @@ def check_notebook(path: Path, root: Path = REPO_ROOT) -> list[str]:
         if cell.get("execution_count") is not None:
             say(f"{where}: has an execution count")
         outputs = cell.get("outputs", [])
+        if "NBVAL_" in text:
+            say(f"{where}: an NBVAL_ comment is test markup in the learner's view: use the hidden cell tag "
+                f"{CHECK_TAG!r} instead")
         if is_checked(cell):
             if not outputs:
-                say(f"{where}: marked {CHECK_MARK} but stores no output (run `hygiene refresh`)")
+                say(f"{where}: tagged {CHECK_TAG} but stores no output (run `hygiene refresh`)")
             if any(o.get("name") == "stderr" for o in outputs):
                 say(f"{where}: a checked cell stores stderr (log lines vary by run): move the noisy call to "
                     "an unchecked cell")
         elif outputs:
-            say(f"{where}: has outputs but is not marked {CHECK_MARK}")
+            say(f"{where}: has outputs but is not tagged {CHECK_TAG}")
         for output in outputs:
             if output.get("execution_count") is not None:
                 say(f"{where}: an output keeps an execution count")
-        if "NBVAL_SKIP" in text:
+        if "NBVAL_SKIP" in text or "nbval-skip" in tags(cell):
             say(f"{where}: NBVAL_SKIP hides a cell from the tests; make it run on every backend instead")
     blob = json.dumps(nb)
     if any(p.search(blob) for p in _SECRET_PATTERNS):
@@ -137,6 +163,108 @@ def check_readme(notebooks: list[Path], root: Path = REPO_ROOT) -> list[str]:
         for nb in notebooks
         if colab_url(nb, root) not in readme
     ]
+
+
+# --- the parameters cell and the chapter READMEs' parameter tables ----------------------------
+
+TABLE_START = ("<!-- parameters of {name}: written by `python -m maintainer.hygiene tables` from the "
+               "notebook's parameters cell; edit the notebook, not this table -->")
+TABLE_END = "<!-- end of parameters -->"
+
+
+def parameters_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
+    """The code cell tagged `parameters`, if there is exactly one."""
+    cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code" and "parameters" in tags(c)]
+    return cells[0] if len(cells) == 1 else None
+
+
+def settings(text: str) -> list[tuple[str, str, str, str]]:
+    """(name, embedded value, book value, comment) for each setting the parameters cell assigns.
+
+    `NAME = dlwp.by_profile(book=..., embedded=...)` gives the two values; any other value is the
+    same in both profiles. Values are shown as written. Raises ValueError for a line that is not
+    `NAME = value` or a by_profile call without exactly book= and embedded=.
+    """
+    tree = ast.parse(text)
+    comments: dict[int, str] = {}
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT:
+            comments[token.start[0]] = token.string.lstrip("#").strip()
+    found = []
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f"line {node.lineno} is not `NAME = value`: a parameters cell only states settings")
+        name, value = node.targets[0].id, node.value
+        if isinstance(value, ast.Call) and ast.unparse(value.func) in ("dlwp.by_profile", "by_profile"):
+            given = {k.arg: ast.get_source_segment(text, k.value) for k in value.keywords}
+            if value.args or set(given) != {"book", "embedded"}:
+                raise ValueError(f"{name}: by_profile takes exactly book= and embedded=")
+            embedded, book = given["embedded"], given["book"]
+        else:
+            embedded = book = ast.get_source_segment(text, value)
+        comment = " ".join(comments[n] for n in range(node.lineno, node.end_lineno + 1) if n in comments)
+        found.append((name, embedded, book, comment))
+    return found
+
+
+def parameters_table(notebook: Path) -> str:
+    """The Markdown table of a notebook's settings, between its generated-table markers."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    cell = parameters_cell(nb)
+    rows = settings(source(cell)) if cell else []
+    lines = [TABLE_START.format(name=Path(notebook).name), "",
+             "| setting | embedded | book | what it sets |", "|---|---|---|---|"]
+    for name, embedded, book, comment in rows:
+        if name == "PROFILE":
+            continue
+        cells = [f"`{name}`", f"`{embedded}`", f"`{book}`", comment.replace("|", "\\|")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines + ["", TABLE_END])
+
+
+def with_tables(readme: str, notebooks: list[Path]) -> str:
+    """The chapter README's text with each notebook's parameter table rewritten in place."""
+    for notebook in notebooks:
+        start = TABLE_START.format(name=notebook.name)
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(TABLE_END), re.S)
+        table = parameters_table(notebook)
+        readme = pattern.sub(lambda _: table, readme) if pattern.search(readme) else readme
+    return readme
+
+
+def check_tables(notebooks: list[Path], root: Path = REPO_ROOT) -> list[str]:
+    """Problems with the chapter READMEs' parameter tables: each must be there and up to date."""
+    problems = []
+    for notebook in notebooks:
+        readme = notebook.parent / "README.md"
+        where = readme.relative_to(root) if readme.is_relative_to(root) else readme
+        text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+        if TABLE_START.format(name=notebook.name) not in text:
+            problems.append(f"{where}: no parameter table for {notebook.name} (add the two marker lines "
+                            "and run `python -m maintainer.hygiene tables`)")
+        elif with_tables(text, [notebook]) != text:
+            problems.append(f"{where}: the parameter table of {notebook.name} is out of date (run "
+                            "`python -m maintainer.hygiene tables`)")
+    return problems
+
+
+def write_tables(notebooks: list[Path]) -> list[Path]:
+    """Rewrite the parameter tables of the chapter READMEs; the READMEs that changed."""
+    changed = []
+    for readme, group in _by_folder(notebooks).items():
+        text = readme.read_text(encoding="utf-8")
+        new = with_tables(text, group)
+        if new != text:
+            readme.write_text(new, encoding="utf-8")
+            changed.append(readme)
+    return changed
+
+
+def _by_folder(notebooks: list[Path]) -> dict[Path, list[Path]]:
+    groups: dict[Path, list[Path]] = {}
+    for notebook in notebooks:
+        groups.setdefault(notebook.parent / "README.md", []).append(notebook)
+    return groups
 
 
 def clean_notebook(nb: dict[str, Any]) -> dict[str, Any]:
@@ -206,27 +334,32 @@ def _strip_output(output: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlwp_utils.hygiene", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m maintainer.hygiene", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["check", "clean", "refresh"])
+    parser.add_argument("command", choices=["check", "clean", "refresh", "tables"])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--backends", default="jax,tensorflow,torch", help="for refresh")
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or chapter_notebooks()
     if args.command == "check":
         problems = [p for nb in notebooks for p in check_notebook(nb)]
+        problems += check_tables(notebooks)
         if not args.notebooks:
             problems += check_readme(notebooks)
         for problem in problems:
             print(problem)
         print(f"hygiene: {len(notebooks)} notebooks, {len(problems)} problems")
         return 1 if problems else 0
+    if args.command == "tables":
+        for readme in write_tables(notebooks):
+            print(f"rewrote the parameter table in {readme}")
+        return 0
     if args.command == "clean":
         for nb in notebooks:
             write_notebook(clean_notebook(json.loads(nb.read_text(encoding="utf-8"))), nb)
             print(f"cleaned {nb}")
         return 0
-    from dlwp_utils.backend import parse_backends
+    from dlwp_utils.backend import parse_backends  # noqa: PLC0415
 
     status = 0
     for nb in notebooks:

@@ -1,18 +1,16 @@
-"""Gemma presets for KerasHub: a real one from Kaggle (book profile), or a tiny Gemma built offline (embedded).
+"""The tiny Gemma: the embedded profile's stand-in for a pretrained Gemma, built offline.
 
-Either way the notebook gets a preset it passes to the same `keras_hub.models.CausalLM.from_preset`
-call. The tiny preset is a real KerasHub preset directory: a `GemmaTokenizer` over a SentencePiece
-model trained here on generated text, and a two-layer `GemmaBackbone` pretrained briefly on that
-text, so that fine-tuning has something to adapt. It is built once (in a JAX subprocess: the
-fastest backend for it on a CPU, and the same preset whichever backend the notebook runs) and
-cached, atomically.
+A real KerasHub preset directory: a `GemmaTokenizer` over a SentencePiece model trained here on
+generated text, and a two-layer `GemmaBackbone` pretrained on that text until it knows the sums
+of two digits, so that fine-tuning has something to adapt. It is built once (in a JAX
+subprocess: the fastest backend for it on a CPU, and the same preset whichever backend the
+notebook runs) and cached, atomically.
 
-    python -m dlwp_utils.gemma build DEST    # what the subprocess runs
+    python -m dlwp_utils.data.tiny_gemma build DEST    # what the subprocess runs
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import io
 import json
@@ -25,20 +23,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlwp_utils.backend import stderr_tail
 from dlwp_utils.data.download import COMPLETE_MARKER, build_once, cache_dir
 from dlwp_utils.data.instructions import arithmetic_facts
 from dlwp_utils.errors import DataError, DLWPError
-from dlwp_utils.kaggle import kaggle_download
-from dlwp_utils.profile import Profile, use_profile
 
 if TYPE_CHECKING:
     import numpy as np
 
-DEFAULT_PRESET = "gemma3_1b"  # its instruction-tuned sibling: "gemma3_instruct_1b"
-SUGGESTED_PRESETS = ("gemma3_1b", "gemma3_instruct_1b", "gemma3_270m", "gemma3_4b_text", "gemma2_2b_en")
-GEMMA_LICENCE = "the Gemma licence (Gemma Terms of Use)"
-
-# The tiny Gemma. Change RECIPE and the cache key changes with it: a new preset is built.
+# Change RECIPE and the cache key changes with it: a new preset is built.
 SPECIAL_PIECES = ("<pad>", "<bos>", "<eos>", "<unk>")  # ids 0, 1, 2, 3, as in Gemma's tokenizer
 RECIPE = {
     "vocabulary_size": 400,
@@ -64,81 +57,6 @@ _VERBS = "sees likes follows chases finds watches helps meets".split()
 _PLACES = ("in the garden", "near the river", "under the tree", "on the hill", "at home")
 
 
-def preferred_dtype() -> str:
-    """"bfloat16" when the backend computes on a GPU or TPU (half the memory), else "float32"."""
-    from dlwp_utils.backend import list_devices
-
-    accelerated = any(not device.startswith("cpu") for device in list_devices())
-    return "bfloat16" if accelerated else "float32"
-
-
-def gemma_preset(profile: Profile | str | None = None, preset: str | None = None) -> str:
-    """The preset to pass to `from_preset`: the real one (book), else the tiny one (embedded).
-
-    Book profile: `preset` (default gemma3_1b) is a KerasHub preset name or a kaggle:// handle,
-    downloaded with kagglehub (Kaggle credentials and the accepted Gemma licence needed, each
-    failure explained), or a local preset directory, or an hf:// handle left to KerasHub. Embedded
-    profile: the tiny Gemma, built on first use. One printed line says which.
-    """
-    if not isinstance(profile, Profile):
-        profile = use_profile(profile)
-    if profile.embedded:
-        path = tiny_gemma_preset()
-        info = json.loads((path / INFO_FILE).read_text())
-        print(f"Gemma: embedded tiny Gemma ({info['parameters']:,} parameters, {info['vocabulary_size']} "
-              f"SentencePiece tokens, pretrained on generated text) from {path}. "
-              f'PROFILE = "book" loads {DEFAULT_PRESET} from Kaggle.')
-        return str(path)
-    resolved = real_preset(preset or DEFAULT_PRESET)
-    print(f"Gemma: the preset {preset or DEFAULT_PRESET} from {resolved}.")
-    return resolved
-
-
-def real_preset(preset: str) -> str:
-    """A local directory or hf:// handle as is; a KerasHub name or kaggle:// handle downloaded via kagglehub."""
-    local = Path(preset).expanduser()
-    if local.is_dir():
-        if not (local / "config.json").is_file():
-            raise DataError(f"{local} is not a KerasHub preset directory: it has no config.json. Point PRESET at "
-                            "a folder written by `save_to_preset`, or at a preset name such as "
-                            f'"{DEFAULT_PRESET}".')
-        return str(local)
-    if preset.startswith(("hf://", "gs://", "modelscope://")):
-        return preset  # KerasHub downloads these itself
-    handle = kaggle_handle(preset)
-    owner, model = handle.split("/")[:2]
-    import kagglehub
-
-    path = kaggle_download(lambda: kagglehub.model_download(handle), what=f"the Gemma preset {preset}",
-                           page=f"https://www.kaggle.com/models/{owner}/{model}", consent=GEMMA_LICENCE)
-    return str(path)
-
-
-def kaggle_handle(preset: str) -> str:
-    """The Kaggle Models handle (owner/model/framework/variation[/version]) of a preset name or kaggle:// URL."""
-    if preset.startswith("kaggle://"):
-        handle = preset.removeprefix("kaggle://")
-    else:
-        import keras_hub
-
-        known = keras_hub.models.CausalLM.presets
-        if preset not in known:
-            close = difflib.get_close_matches(preset, list(known), n=1, cutoff=0.6)
-            guess = f" Did you mean {close[0]!r}?" if close else ""
-            examples = ", ".join(name for name in SUGGESTED_PRESETS if name in known)
-            raise DataError(f"{preset!r} is not a KerasHub preset name, a kaggle:// handle or a local preset "
-                            f"folder.{guess} Gemma presets include {examples}; "
-                            "print(keras_hub.models.CausalLM.presets.keys()) lists them all.")
-        handle = known[preset]["kaggle_handle"].removeprefix("kaggle://")
-    if len(handle.split("/")) not in (4, 5):
-        raise DataError(f"{preset!r} is not a Kaggle model handle: it must look like "
-                        "kaggle://keras/gemma3/keras/gemma3_1b (optionally /VERSION).")
-    return handle
-
-
-# --- the tiny Gemma ----------------------------------------------------------------------------
-
-
 def tiny_preset_name() -> str:
     """The cache folder's name: it changes whenever the recipe does, so a stale build is never reused."""
     key = json.dumps({"recipe": RECIPE, "version": CORPUS_VERSION}, sort_keys=True)
@@ -155,20 +73,16 @@ def tiny_gemma_preset(*, rebuild: bool = False) -> Path:
 
     def build_in_jax(folder: Path) -> None:
         env = dict(os.environ, KERAS_BACKEND=BUILD_BACKEND, JAX_PLATFORMS="cpu")
-        result = subprocess.run([sys.executable, "-m", "dlwp_utils.gemma", "build", str(folder)],
+        result = subprocess.run([sys.executable, "-m", "dlwp_utils.data.tiny_gemma", "build", str(folder)],
                                 env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise DLWPError(f"Building the tiny Gemma preset failed (exit code {result.returncode}): "
-                            f"{_tail(result.stderr)} Fix the cause, then run this cell again; nothing "
+                            f"{stderr_tail(result.stderr)} Fix the cause, then run this cell again; nothing "
                             "half-built was kept.")
 
     build_once(target, build_in_jax, rebuild=rebuild)
     print(f"Built in {time.perf_counter() - started:.0f} s and cached in {target}.")
     return target
-
-
-def _tail(text: str, lines: int = 6) -> str:
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:]) or "(no error output)"
 
 
 def prose_sentence(rng: random.Random) -> str:
@@ -285,23 +199,10 @@ def build_tiny_gemma(destination: Path, recipe: dict | None = None) -> dict:
     return info
 
 
-# --- scaling out -------------------------------------------------------------------------------
-
-
-def run_on_simulated_devices(script: str | Path, *args: str | Path, devices: int = 8) -> None:
-    """Run a Python script under JAX on `devices` simulated CPU devices; print its output; raise on failure."""
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
-               XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
-    command = [sys.executable, str(script), *map(str, args)]
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    print(result.stdout, end="")
-    if result.returncode != 0:
-        raise DLWPError(f"{script} failed on {devices} simulated JAX devices (exit code {result.returncode}): "
-                        f"{_tail(result.stderr)}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m dlwp_utils.gemma build DEST`: build the tiny Gemma preset into DEST."""
+    """`python -m dlwp_utils.data.tiny_gemma build DEST`: build the tiny Gemma preset into DEST."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] != "build":
         print(__doc__, file=sys.stderr)

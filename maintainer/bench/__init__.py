@@ -1,0 +1,1 @@
+"""The backend benchmark behind `make bench`: see python -m maintainer.bench --help."""

@@ -1,0 +1,167 @@
+"""dlwp_utils.data.tiny_gemma: the tiny Gemma's corpus, tokenizer, preset build and cache."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dlwp_utils.data import tiny_gemma
+from dlwp_utils.data.download import COMPLETE_MARKER
+from dlwp_utils.errors import DataError, DLWPError
+
+
+# --- tokenizer and corpus ----------------------------------------------------------------------
+
+
+def test_corpus_is_generated_by_rule_and_never_uses_the_instruction_template():
+    corpus = tiny_gemma.pretraining_corpus(300, seed=3)
+    assert corpus == tiny_gemma.pretraining_corpus(300, seed=3) != tiny_gemma.pretraining_corpus(300, seed=4)
+    text = "\n".join(corpus)
+    assert "Instruction" not in text and "Response" not in text
+    assert "Question:\nWhat is" in text and "\n\nAnswer:\n" in text and " plus " in text and "the " in text
+    assert all(1 <= doc.count("\n\n") + 1 - doc.count("\n\nAnswer") <= 2 for doc in corpus)
+
+
+def test_sentencepiece_model_has_gemmas_special_ids_and_byte_fallback():
+    import sentencepiece as spm
+
+    corpus = tiny_gemma.tokenizer_corpus(tiny_gemma.pretraining_corpus(300))
+    proto = tiny_gemma.train_tokenizer(corpus, 400)
+    sp = spm.SentencePieceProcessor(model_proto=proto)
+    assert sp.get_piece_size() == 400
+    assert [sp.id_to_piece(i) for i in range(4)] == list(tiny_gemma.SPECIAL_PIECES)
+    assert (sp.pad_id(), sp.bos_id(), sp.eos_id(), sp.unk_id()) == (0, 1, 2, 3)
+    assert "Instruction" in sp.encode("Instruction:\nWhat", out_type=str)[0]
+    pieces = sp.encode("é", out_type=str)
+    assert "<0xC3>" in pieces and "<0xA9>" in pieces and sp.decode(sp.encode("café ü")) == "café ü"
+    assert sp.encode("12", out_type=str)[-2:] == ["1", "2"]  # digits are split
+
+
+def test_a_corpus_too_small_for_the_vocabulary_is_one_clear_error():
+    with pytest.raises(DataError) as err:
+        tiny_gemma.train_tokenizer(["a cat sees a dog", "a dog likes a bird"], 400)
+    message = str(err.value)
+    assert message.startswith("The tokenizer corpus (2 lines, 34 characters) is too small for a vocabulary of 400")
+    limit = int(message.split("at most ")[1].split(" ")[0])
+    assert 4 < limit < 400 and f"vocabulary_size of at most {limit}." in message
+    assert tiny_gemma.train_tokenizer(["a cat sees a dog", "a dog likes a bird"], limit)  # the advice works
+
+
+def test_the_corpus_is_packed_into_rows_without_padding():
+    import sentencepiece as spm
+
+    corpus = tiny_gemma.pretraining_corpus(50)
+    proto = tiny_gemma.train_tokenizer(tiny_gemma.tokenizer_corpus(tiny_gemma.pretraining_corpus(300)), 400)
+    rows = tiny_gemma.packed_windows(proto, corpus, 16)
+    sp = spm.SentencePieceProcessor(model_proto=proto)
+    stream = rows.reshape(-1).tolist()
+    assert rows.shape[1] == 17 and rows.dtype == "int32" and 0 not in stream  # no <pad>
+    assert stream[0] == 1 and stream.count(1) - stream.count(2) in (0, 1) and stream.count(1) <= 50  # <bos> doc <eos>
+    first = stream[1:stream.index(2)]
+    assert sp.decode(first) == corpus[0]
+
+
+# --- the tiny preset -----------------------------------------------------------------------------
+
+
+def test_built_preset_loads_with_from_preset_and_generates(small_preset):
+    import keras_hub
+
+    path, info = small_preset
+    assert (path / "config.json").is_file() and (path / "model.weights.h5").is_file()
+    assert (path / "assets" / "tokenizer").is_dir()
+    assert info["vocabulary_size"] == 400 and info["parameters"] > 100_000
+    assert info["epochs"] == 1 and 0 <= info["sums_known_in_pretraining_format"] <= 1
+    assert json.loads((path / tiny_gemma.INFO_FILE).read_text()) == json.loads(json.dumps(info))
+    model = keras_hub.models.CausalLM.from_preset(str(path))
+    assert type(model).__name__ == "GemmaCausalLM"
+    assert model.backbone.num_layers == 2 and model.backbone.hidden_dim == 96
+    tokenizer = model.preprocessor.tokenizer
+    assert [tokenizer.token_to_id(t) for t in ("<pad>", "<bos>", "<eos>", "<unk>")] == [0, 1, 2, 3]
+    model.compile(sampler="greedy")
+    output = model.generate(["What is 3 plus 4?"], max_length=20)
+    assert output[0].startswith("What is 3 plus 4?")
+
+
+def fake_build(tmp_path, monkeypatch, *, fail: bool = False):
+    """subprocess.run replaced by a stand-in for `python -m dlwp_utils.data.tiny_gemma build DEST`."""
+    calls = []
+
+    def run(command, env=None, **kwargs):
+        calls.append((command, env))
+        if fail:
+            return subprocess.CompletedProcess(command, 1, "", "Traceback...\nValueError: out of memory\n")
+        target = Path(command[-1])
+        target.mkdir()
+        (target / "config.json").write_text("{}")
+        (target / tiny_gemma.INFO_FILE).write_text(json.dumps({"parameters": 1, "vocabulary_size": 400}))
+        return subprocess.CompletedProcess(command, 0, "{}", "")
+
+    monkeypatch.setattr(tiny_gemma.subprocess, "run", run)
+    return calls
+
+
+def test_tiny_preset_is_built_once_in_a_jax_subprocess_then_cached(cache, tmp_path, monkeypatch, capsys):
+    calls = fake_build(tmp_path, monkeypatch)
+    path = tiny_gemma.tiny_gemma_preset()
+    assert path == cache / "models" / tiny_gemma.tiny_preset_name()
+    assert (path / COMPLETE_MARKER).exists() and (path / "config.json").exists()
+    (command, env), = calls
+    assert command[1:4] == ["-m", "dlwp_utils.data.tiny_gemma", "build"] and env["KERAS_BACKEND"] == "jax"
+    assert tiny_gemma.tiny_gemma_preset() == path and len(calls) == 1  # cached
+    assert [p.name for p in path.parent.iterdir()] == [tiny_gemma.tiny_preset_name()]  # no staging left
+    assert "Building the tiny Gemma preset" in capsys.readouterr().out
+
+
+def test_an_interrupted_build_is_not_trusted(cache, tmp_path, monkeypatch, capsys):
+    calls = fake_build(tmp_path, monkeypatch)
+    half = cache / "models" / tiny_gemma.tiny_preset_name()
+    half.mkdir(parents=True)
+    (half / "config.json").write_text("{half")
+    path = tiny_gemma.tiny_gemma_preset()
+    assert len(calls) == 1 and (path / COMPLETE_MARKER).exists() and (path / "config.json").read_text() == "{}"
+    assert "incomplete" in capsys.readouterr().out
+
+
+def test_a_build_finished_first_by_another_process_is_kept(cache, tmp_path, monkeypatch):
+    calls = fake_build(tmp_path, monkeypatch)
+    inner = tiny_gemma.subprocess.run
+    target = cache / "models" / tiny_gemma.tiny_preset_name()
+
+    def racing_run(command, env=None, **kwargs):
+        result = inner(command, env=env, **kwargs)
+        target.mkdir(parents=True)  # meanwhile, another notebook completed the same build
+        (target / "config.json").write_text('{"winner": 1}')
+        (target / COMPLETE_MARKER).write_text("built\n")
+        return result
+
+    monkeypatch.setattr(tiny_gemma.subprocess, "run", racing_run)
+    assert tiny_gemma.tiny_gemma_preset() == target and len(calls) == 1
+    assert (target / "config.json").read_text() == '{"winner": 1}'
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_a_failed_build_raises_and_leaves_nothing(cache, tmp_path, monkeypatch):
+    fake_build(tmp_path, monkeypatch, fail=True)
+    with pytest.raises(DLWPError, match="out of memory") as err:
+        tiny_gemma.tiny_gemma_preset()
+    assert "nothing half-built was kept" in str(err.value)
+    assert list((cache / "models").iterdir()) == []
+
+
+def test_the_cache_name_follows_the_recipe(monkeypatch):
+    name = tiny_gemma.tiny_preset_name()
+    assert name.startswith("tiny_gemma_") and name == tiny_gemma.tiny_preset_name()
+    monkeypatch.setitem(tiny_gemma.RECIPE, "epochs_per_round", 5)
+    assert tiny_gemma.tiny_preset_name() != name
+
+
+def test_build_command_line(monkeypatch, tmp_path, capsys):
+    built = []
+    monkeypatch.setattr(tiny_gemma, "build_tiny_gemma", lambda destination: built.append(destination) or {"ok": 1})
+    assert tiny_gemma.main(["build", str(tmp_path / "x")]) == 0 and built == [tmp_path / "x"]
+    assert json.loads(capsys.readouterr().out) == {"ok": 1}
+    assert tiny_gemma.main(["frobnicate"]) == 2
