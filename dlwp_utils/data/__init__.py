@@ -1,7 +1,7 @@
 """Datasets, pretrained weights and presets: each with its real source and an offline stand-in of the same shape.
 
     mnist            MNIST digits (keras.utils.get_file), or scikit-learn's real digits upscaled
-    regression       house prices, or scikit-learn's diabetes data, split the same way
+    regression       house prices (California or Boston), or generated districts like them
     cats_vs_dogs     Kaggle's dogs-vs-cats train.zip (kagglehub), or a drawn look-alike; the subset
     pet_drawings     the drawn cats and dogs of that look-alike
     images           unreadable pictures found and left out; pictures counted per class folder
@@ -21,7 +21,7 @@ from dlwp_utils.data.images import count_images, find_bad_images
 from dlwp_utils.data.instructions import load_instructions
 from dlwp_utils.data.mnist import load_mnist
 from dlwp_utils.data.pretrained import imagenet_weights
-from dlwp_utils.data.regression import load_boston_housing
+from dlwp_utils.data.regression import load_house_prices
 from dlwp_utils.data.spa_eng import load_spa_eng
 from dlwp_utils.data.stripes import striped_pictures
 from dlwp_utils.data.tiny_gemma import tiny_gemma_preset
@@ -35,7 +35,7 @@ __all__ = [
     "find_bad_images",
     "gemma_preset",
     "imagenet_weights",
-    "load_boston_housing",
+    "load_house_prices",
     "load_instructions",
     "load_mnist",
     "load_spa_eng",

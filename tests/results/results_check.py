@@ -46,9 +46,10 @@ FLOORS: dict[str, dict[str, float]] = {
         "near_zero_fraction_l1": 0.70,  # noise weights |w| < 0.05 under L1; measured 1.00 (L2: 0.20)
         "l1_sparsity_gain_over_l2": 0.30,  # that fraction under L1 minus under L2; measured 0.80
         "l1_val_accuracy": 0.80,  # chance 0.50; measured 0.91
-        # 1 - MAE / MAE of always predicting the median (0: no better than that); measured 0.23-0.31
-        "kfold_mae_vs_baseline": 0.10,
-        "test_mae_vs_baseline": 0.10,  # measured 0.18-0.31
+        # 1 - MAE / MAE of always predicting the median (0: no better than that), on the generated
+        # California districts; measured 0.453-0.458 (jax, tensorflow, torch)
+        "kfold_mae_vs_baseline": 0.30,
+        "test_mae_vs_baseline": 0.30,  # measured 0.522-0.527
     },
     "chapter11/chapter11_sequence_to_sequence.ipynb": {
         # Greedy translations of the 600 held-out pairs. Chance: exact match 0.00; token accuracy 0.20
