@@ -105,15 +105,6 @@ def validate_regression(x: np.ndarray, y: np.ndarray, *, source: str, features: 
 
 
 def keras_split(x: np.ndarray, y: np.ndarray) -> tuple[Split, Split]:
-    """Shuffle with a fixed seed and keep the last 20% for test, as keras.datasets.boston_housing does."""
-    indices = np.arange(len(x))
-    np.random.RandomState(SPLIT_SEED).shuffle(indices)
-    x, y = x[indices], y[indices]
-    n_train = int(len(x) * (1 - TEST_SPLIT))
-    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
-
-
-def keras_split(x: np.ndarray, y: np.ndarray) -> tuple[Split, Split]:
     """Shuffle with keras.datasets' seed and keep the last 20% for test, as its house-price loaders do."""
     indices = np.arange(len(x))
     np.random.RandomState(SPLIT_SEED).shuffle(indices)
