@@ -9,6 +9,8 @@
 3. With `--dlwp-out OUT`, every notebook nbval runs is saved (maintainer.layout.executed) with its
    fresh outputs and its seconds, so that the results check can read the metrics it recorded and
    the matrix can print the time per notebook x backend. The backend is the kernel's KERAS_BACKEND.
+4. With `--dlwp-out`, a line per finished notebook: k of N, the time elapsed, and the time left
+   estimated from the committed baseline's seconds (maintainer.baseline).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from maintainer import layout
+from maintainer import baseline, layout
+from maintainer.progress import Progress
 
 _runs: dict[str, dict] = {}
 
@@ -49,6 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     nbval.plugin.RunningKernel = FreshDirectoryKernel
     config.pluginmanager.register(_NotebookTracker(), "dlwp-notebook-tracker")
+    if out is not None and not hasattr(config, "workerinput"):  # xdist's controller, or no xdist
+        config.pluginmanager.register(_NotebookProgress(config), "dlwp-notebook-progress")
 
 
 class _NotebookTracker:
@@ -61,6 +66,49 @@ class _NotebookTracker:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if _is_nbval_cell(item):
             _NotebookTracker.current = Path(str(item.fspath)).resolve()
+
+
+class _NotebookProgress:
+    """Prints a line when a notebook's last cell has run: k of N notebooks, elapsed, time left."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.cells: dict[str, int] = {}  # notebook -> its number of code cells (nbval's items)
+        self.progress: Progress | None = None
+        self.index: dict[str, int] = {}
+
+    @pytest.hookimpl
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._start([item.nodeid.split("::")[0] for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        if self.progress is None:
+            self._start([nodeid.split("::")[0] for nodeid in ids])
+
+    def _start(self, paths: list[str]) -> None:
+        notebooks = [p for p in dict.fromkeys(paths) if p.endswith(".ipynb")]
+        self.cells = {p: paths.count(p) for p in notebooks}
+        self.index = {p: i for i, p in enumerate(notebooks)}
+        workers = getattr(self.config.option, "numprocesses", None) or 1
+        self.progress = Progress([baseline.expected_seconds(layout.relative(Path(p)).as_posix(), _backend())
+                                  for p in notebooks], parallel=int(workers))
+        self.seconds = dict.fromkeys(notebooks, 0.0)
+        self.seen = dict.fromkeys(notebooks, 0)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        path = report.nodeid.split("::")[0]
+        if self.progress is None or path not in self.cells:
+            return
+        self.seconds[path] += report.duration
+        if report.when == "teardown":
+            self.seen[path] += 1
+            if self.seen[path] == self.cells[path]:
+                line = self.progress.done(self.index[path], self.seconds[path])
+                reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write_line(f"{line}  {path} on {_backend()} in {self.seconds[path]:.0f} s")
 
 
 def _backend() -> str:

@@ -15,7 +15,8 @@ Importing this package never imports Keras, so the backend can still be chosen a
                offline stand-in; download.py: the cache, downloads and atomic builds
     kaggle     Kaggle credentials and downloads through kagglehub, with clear refusals
     metrics    record a notebook's key results for the run report and the tests
-    plots      training curves, image grids, decision lines, fitted lines, weights
+    plots      training curves (live during training: LivePlot), image grids, decision lines,
+               fitted lines, weights
     saving     load a saved model with one clear error if it is missing or damaged
     errors     the errors a learner can meet, each saying what to do
 """
@@ -30,12 +31,23 @@ from dlwp_utils.saving import load_model
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """`dlwp.LivePlot`, the Keras callback, is defined on first use (it imports Keras)."""
+    if name == "LivePlot":
+        from dlwp_utils import plots
+
+        return plots.LivePlot
+    raise AttributeError(f"module 'dlwp_utils' has no attribute {name!r}")
+
+
 __all__ = [
     "BACKENDS",
     "BackendError",
     "DLWPError",
     "DataError",
     "KaggleError",
+    "LivePlot",
     "Profile",
     "ProfileError",
     "SavedModelError",

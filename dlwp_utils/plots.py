@@ -1,7 +1,17 @@
-"""Plots the notebooks share: training curves, image grids, decision lines, fitted lines and weights."""
+"""Plots the notebooks share: training curves (after training, or live during it), image grids, decision
+lines, fitted lines and weights.
+
+`LivePlot` is a Keras callback that redraws the training and validation curves after each epoch in
+one display updated in place (Jupyter, JupyterLab, VS Code, Colab; d2l's Animator is the model).
+Executed headless (papermill, nbval) the cell keeps one output for it: the final figure. It is
+defined on first use, so that importing this module does not import Keras.
+"""
 
 from __future__ import annotations
 
+import base64
+import io
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -175,3 +185,154 @@ def plot_weights(weights: Mapping[str, Any], near_zero: float = 0.0, title: str 
         figure.suptitle(title)
     figure.tight_layout()
     return show(figure)
+
+
+# --- the live training plot ------------------------------------------------------------------
+
+
+def _in_kernel() -> bool:
+    """True in a Jupyter kernel (a notebook, Colab, papermill): there, display() shows rich output."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _define() -> type:
+    """Define LivePlot (imports Keras)."""
+    import keras
+
+    class LivePlot(keras.callbacks.Callback):
+        """Training and validation curves, redrawn after each epoch in one display updated in place.
+
+        metrics: the logged quantities to plot, one panel each ("loss", "accuracy", "mae", ...);
+            each panel shows the training value and, when logged, "val_<name>". Names the model does
+            not log are left out; if none of them is logged, every training quantity is plotted.
+        every: redraw every `every` epochs (the last epoch is always drawn).
+        panel_size: inches (width, height) of one panel. dpi: resolution of the PNG.
+        title: a title over the panels.
+
+        After fit: `history` ({name: [(epoch, value), ...]}) and `figure()` (a fresh matplotlib
+        Figure of the final curves, e.g. to save) remain available.
+        """
+
+        def __init__(self, metrics: Sequence[str] = ("loss", "accuracy"), every: int = 1,
+                     panel_size: tuple[float, float] = (4.5, 3.2), dpi: int = 100, title: str = ""):
+            super().__init__()
+            if isinstance(metrics, str):
+                metrics = (metrics,)
+            if not metrics:
+                raise ValueError("LivePlot needs at least one metric name, like 'loss'.")
+            if int(every) < 1:
+                raise ValueError(f"every must be 1 or more, got {every!r}.")
+            self.metrics = tuple(metrics)
+            self.every = int(every)
+            self.panel_size = panel_size
+            self.dpi = dpi
+            self.title = title
+            self.history: dict[str, list[tuple[int, float]]] = {}
+            self.handle: Any = None
+            self.updates = 0  # displays sent (the first one, then the updates)
+            self._epochs: int | None = None
+            self._drawn_epoch: int | None = None
+
+        # -- Keras hooks
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.history = {}
+            self.handle = None
+            self.updates = 0
+            self._drawn_epoch = None
+            self._epochs = (self.params or {}).get("epochs")
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            for name, value in (logs or {}).items():
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    continue  # a non-scalar log entry (e.g. a learning-rate schedule object)
+                self.history.setdefault(name, []).append((epoch + 1, number))
+            last = self._epochs is not None and epoch + 1 >= self._epochs
+            if (epoch + 1) % self.every == 0 or last:
+                self._show()
+
+        def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+            # An early stop (EarlyStopping, KeyboardInterrupt caught by the user) may skip the last draw.
+            if self.history and self._drawn_epoch != self._last_epoch():
+                self._show()
+
+        # -- drawing
+        def _last_epoch(self) -> int | None:
+            return max((points[-1][0] for points in self.history.values() if points), default=None)
+
+        def panels(self) -> list[str]:
+            """The metric names that get a panel, in order."""
+            chosen = [m for m in self.metrics if m in self.history or f"val_{m}" in self.history]
+            return chosen or [k for k in self.history if not k.startswith("val_")]
+
+        def figure(self) -> Any:
+            """A matplotlib Figure of the curves so far (not registered with pyplot)."""
+            from matplotlib.figure import Figure
+            from matplotlib.ticker import MaxNLocator
+
+            names = self.panels() or ["loss"]
+            width, height = self.panel_size
+            figure = Figure(figsize=(width * len(names), height), dpi=self.dpi, layout="constrained")
+            axes = figure.subplots(1, len(names), squeeze=False)[0]
+            for axis, name in zip(axes, names):
+                for key, style, label in ((name, "o-", "training"), (f"val_{name}", "s--", "validation")):
+                    points = [(e, v) for e, v in self.history.get(key, []) if math.isfinite(v)]
+                    if points:
+                        axis.plot(*zip(*points), style, label=f"{label} {name}", markersize=4)
+                if self._epochs:
+                    axis.set_xlim(0.5, self._epochs + 0.5)
+                axis.set_xlabel("epoch")
+                axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+                axis.set_title(name)
+                if axis.lines:
+                    axis.legend(fontsize="small")
+            if self.title:
+                figure.suptitle(self.title)
+            return figure
+
+        def png(self) -> bytes:
+            """The curves so far as PNG bytes."""
+            buffer = io.BytesIO()
+            self.figure().savefig(buffer, format="png")
+            return buffer.getvalue()
+
+        def summary(self) -> str:
+            """One line of text: the last value of each plotted quantity (the display's text/plain)."""
+            last = self._last_epoch()
+            parts = []
+            for name in self.panels():
+                for key in (name, f"val_{name}"):
+                    if self.history.get(key):
+                        parts.append(f"{key} {self.history[key][-1][1]:.4g}")
+            total = f"/{self._epochs}" if self._epochs else ""
+            return f"Training curves, epoch {last}{total}: " + ", ".join(parts)
+
+        def _show(self) -> None:
+            self._drawn_epoch = self._last_epoch()
+            if not _in_kernel():
+                return
+            from IPython.display import display
+
+            bundle = {"image/png": base64.b64encode(self.png()).decode("ascii"), "text/plain": self.summary()}
+            if self.handle is None:
+                self.handle = display(bundle, raw=True, display_id=True)
+            else:
+                self.handle.update(bundle, raw=True)
+            self.updates += 1
+
+    return LivePlot
+
+
+def __getattr__(name: str) -> Any:
+    """`LivePlot` is defined on first access, importing Keras only then."""
+    if name == "LivePlot":
+        cls = _define()
+        globals()["LivePlot"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,8 +5,10 @@
     <out>/<backend>/chapterNN/<name>.log       what the runner's papermill printed
     <out>/<backend>/chapterNN/<name>.work/     the folder the notebook's kernel worked in
     <out>/report.json, report.md               the run report (make run: <out> = build)
+    build/index.html, build/notebooks/...      the HTML report of the last run, and its rendered notebooks
 
-`make test` uses <out> = build/test, and build/test/rerun for its second run.
+`make test` uses <out> = build/test, build/test/rerun for its second run, and writes its steps'
+seconds to build/test/steps.json.
 """
 
 from __future__ import annotations
@@ -53,3 +55,13 @@ def report_json(out: Path) -> Path:
 def report_md(out: Path) -> Path:
     """The run report as a Markdown table."""
     return Path(out) / "report.md"
+
+
+def steps_json(out: Path) -> Path:
+    """Seconds per step of a `make test` run."""
+    return Path(out) / "steps.json"
+
+
+def rendered(html_dir: Path, backend: str, notebook: Path) -> Path:
+    """Where the HTML report keeps `notebook`, executed on `backend`, rendered."""
+    return Path(html_dir) / "notebooks" / backend / relative(notebook).with_suffix(".html")

@@ -29,7 +29,9 @@ from pathlib import Path
 
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
-from maintainer import layout
+from maintainer import baseline, layout, report
+from maintainer.progress import Progress, duration
+from maintainer.run import result_of_executed, write_report
 
 ROOT = layout.REPO_ROOT
 EXECUTED = layout.TEST_OUT
@@ -60,6 +62,20 @@ def nbval_args(notebooks: list[Path], workers: int, out: Path | None = None) -> 
     if workers > 1 and len(notebooks) > 1:
         args += ["-n", str(min(workers, len(notebooks))), "--dist", "loadfile"]
     return args + [str(nb.relative_to(ROOT)) for nb in notebooks]
+
+
+def nbval(notebooks: list[Path], backend: str, workers: int, env: dict[str, str]) -> bool:
+    """Every notebook under nbval on one backend, saved under build/test/<backend>/."""
+    return pytest(nbval_args(notebooks, workers, out=EXECUTED), env, f"nbval {backend}")
+
+
+def html_and_browser(notebooks: list[Path], backends: list[str], env: dict[str, str]) -> bool:
+    """Write build/index.html from the nbval runs, then check it and JupyterLab in headless Chromium."""
+    index = report.write_for_run(EXECUTED, "make test: every notebook under nbval, embedded profile", layout.BUILD)
+    print(f"HTML report: {index}", flush=True)
+    args = ["tests/results/browser_check.py", "-q", "--results", str(EXECUTED), "--html", str(index),
+            "--backends", ",".join(backends), "--notebooks", ",".join(str(nb) for nb in notebooks)]
+    return pytest(args, env, "browser")
 
 
 def rerun(notebooks: list[Path], backend: str, jobs: int, env: dict[str, str]) -> bool:
@@ -115,25 +131,36 @@ def main(argv: list[str] | None = None) -> int:
     base_env.setdefault("OMP_WAIT_POLICY", "passive")
     rerun_backend = args.rerun_backend or ("torch" if "torch" in backends else backends[0])
     steps: dict[str, tuple[bool, float]] = {}
-
-    def step(label: str, run) -> None:
-        t0 = time.perf_counter()
-        steps[label] = (run(), time.perf_counter() - t0)
-
+    plan: list[tuple[str, object]] = []
     if not args.skip_unit:
         unit_env = dict(base_env, KERAS_BACKEND=backends[0])
-        step("unit tests + hygiene", lambda: pytest(["tests", "-q", "-n", "2"], unit_env, "unit tests"))
+        plan.append(("unit tests + hygiene", lambda: pytest(["tests", "-q", "-n", "2"], unit_env, "unit tests")))
     for backend in backends:
-        shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
         env = dict(base_env, **SENTINELS, KERAS_BACKEND=backend)
-        step(f"notebooks on {backend}", lambda env=env, backend=backend: pytest(
-            nbval_args(notebooks, args.workers, out=EXECUTED), env, f"nbval {backend}"))
-    shutil.rmtree(RERUN, ignore_errors=True)
-    step(f"second run on {rerun_backend} (make run's runner)", lambda: rerun(notebooks, rerun_backend, args.workers,
-                                                                           dict(base_env, **SENTINELS)))
+        plan.append((f"notebooks on {backend}", lambda env=env, backend=backend: nbval(
+            notebooks, backend, args.workers, env)))
+    plan.append((f"second run on {rerun_backend} (make run's runner)",
+                 lambda: rerun(notebooks, rerun_backend, args.workers, dict(base_env, **SENTINELS))))
     results_args = ["tests/results/results_check.py", "-q", "--results", str(EXECUTED), "--backends", ",".join(backends),
                     "--rerun-backend", rerun_backend, "--notebooks", ",".join(str(nb) for nb in notebooks)]
-    step("recorded metrics above their floors", lambda: pytest(results_args, base_env, "results"))
+    plan.append(("recorded metrics: floors, baseline, a second run alike, no credentials",
+                 lambda: pytest(results_args, base_env, "results")))
+    plan.append(("the HTML report and JupyterLab in a real browser",
+                 lambda: html_and_browser(notebooks, backends, base_env)))
+    progress = Progress([baseline.step_seconds(label) for label, _ in plan])
+    shutil.rmtree(EXECUTED, ignore_errors=True)  # never judge a stale run
+    ran: list[str] = []
+    for index, (label, run) in enumerate(plan):
+        print(f"\n=== step {index + 1}/{len(plan)}: {label} ({progress.status()})", flush=True)
+        t0 = time.perf_counter()
+        ok = run()
+        steps[label] = (ok, time.perf_counter() - t0)
+        print(f"=== {'passed' if ok else 'FAILED'}: {label} in {duration(steps[label][1])} "
+              f"{progress.done(index, steps[label][1])}", flush=True)
+        if label.startswith("notebooks on "):  # the report rows of the backends run so far
+            ran.append(label.removeprefix("notebooks on "))
+            write_report([result_of_executed(nb, b, EXECUTED) for b in ran for nb in notebooks], EXECUTED, "embedded")
+    layout.steps_json(EXECUTED).write_text(json.dumps({label: round(s, 1) for label, (_, s) in steps.items()}, indent=1))
 
     print("\nSeconds per notebook x backend (nbval, embedded profile, kernel start included):\n")
     print(timing_table(backends, notebooks))

@@ -30,8 +30,9 @@ from dlwp_utils.data.download import ensure_writable
 from dlwp_utils.errors import DLWPError
 from dlwp_utils.metrics import read_metrics
 from dlwp_utils.profile import PROFILES
-from maintainer import layout
+from maintainer import baseline, layout, report
 from maintainer.hygiene import source
+from maintainer.progress import Progress, duration
 
 DEFAULT_TIMEOUT = 1800  # seconds per notebook
 
@@ -95,6 +96,21 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
         result.problem = f"timed out after {timeout:g} s in {_current_cell(nb)}"
     elif status == "failed":
         result.problem = _failure(nb, log_path)
+    return result
+
+
+def result_of_executed(notebook: Path, backend: str, out_dir: Path) -> Result:
+    """The Result of a notebook that nbval executed (saved by the root conftest.py under `out_dir`)."""
+    executed = layout.executed(out_dir, backend, notebook)
+    nb = _read(executed)
+    relative = str(layout.relative(notebook))
+    if nb is None:
+        return Result(relative, backend, "failed", 0.0, problem="not executed (no executed notebook was saved)")
+    run = nb.get("metadata", {}).get("dlwp", {})
+    result = Result(relative, backend, "failed" if run.get("failed_cells") else "passed",
+                    float(run.get("seconds", 0.0)), read_metrics(nb), output=str(executed))
+    if result.status == "failed":
+        result.problem = _failure(nb, layout.log(out_dir, backend, notebook))
     return result
 
 
@@ -179,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build"))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
+    parser.add_argument("--html", type=Path, metavar="FOLDER",
+                        help="also write the HTML report (index.html and the rendered notebooks) into FOLDER")
     parser.add_argument("--reuse-work-of", type=Path, metavar="OUT",
                         help="re-run in place: use the working folders of the run that wrote OUT, as they are")
     args = parser.parse_args(argv)
@@ -194,24 +212,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no such notebook: {', '.join(missing) or '(none found under chapter*/)'}", file=sys.stderr)
         return 2
     tasks = [(nb, backend) for backend in backends for nb in notebooks]
+    expected = [baseline.expected_seconds(layout.relative(nb).as_posix(), backend) if args.profile == "embedded"
+                else None for nb, backend in tasks]
+    progress = Progress(expected, args.jobs)
+    estimate = progress.left()
     print(f"Running {len(notebooks)} notebooks x {len(backends)} backends ({', '.join(backends)}), "
-          f"profile {args.profile}, {args.jobs} at a time.", flush=True)
+          f"profile {args.profile}, {args.jobs} at a time"
+          + (f": about {duration(estimate)} by the baseline." if estimate else "."), flush=True)
 
-    def one(task: tuple[Path, str]) -> Result:
+    def one(index: int) -> Result:
+        notebook, backend = tasks[index]
         try:
-            result = run_notebook(task[0], task[1], args.out, args.profile, args.timeout, reuse_work_of=args.reuse_work_of)
+            result = run_notebook(notebook, backend, args.out, args.profile, args.timeout,
+                                  reuse_work_of=args.reuse_work_of)
         except OSError as err:  # the runner itself could not work: report it, go on with the others
-            result = Result(str(task[0]), task[1], "failed", 0.0, problem=f"runner error: {err}")
+            result = Result(str(notebook), backend, "failed", 0.0, problem=f"runner error: {err}")
         metrics = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
-        print(f"  {result.status:7} {result.seconds:7.1f} s  {task[1]:10} {result.notebook}  {metrics}"
-              f"{'  ' + result.problem if result.problem else ''}", flush=True)
+        print(f"{progress.done(index, result.seconds)}  {result.status:7} {result.seconds:7.1f} s  {backend:10} "
+              f"{result.notebook}  {metrics}{'  ' + result.problem if result.problem else ''}", flush=True)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(one, tasks))
-    report = write_report(results, args.out, args.profile)
+        results = list(pool.map(one, range(len(tasks))))
+    table = write_report(results, args.out, args.profile)
     failed = [r for r in results if r.status != "passed"]
-    print(f"Report: {report} ({len(results) - len(failed)} passed, {len(failed)} failed)")
+    print(f"Report: {table} ({len(results) - len(failed)} passed, {len(failed)} failed)")
+    if args.html is not None:
+        index = report.write_for_run(args.out, f"make run: {args.profile} profile", args.html)
+        drops = baseline.compare_to_baseline([asdict(r) for r in results], baseline.load()["metrics"])
+        print(f"HTML report: {index}" + (f" ({len(drops)} metric(s) below the baseline)" if drops else ""))
     return 1 if failed else 0
 
 

@@ -1,6 +1,7 @@
 """`make bench`: ms per training step of each chapter's model on each Keras backend and in native PyTorch.
 
-    python -m maintainer.bench                    # full: 20 steps per model, writes benchmarks/
+    python -m maintainer.bench                    # full: 20 steps per model, writes build/bench/
+    python -m maintainer.bench --out benchmarks   # ... into the committed results (make bench PUBLISH=1)
     python -m maintainer.bench --quick --out /tmp/b --backends torch   # seconds; proves the code runs
 
 Each backend runs in its own fresh process (maintainer.bench.measure), then the hand-written
@@ -170,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="timed steps per model after the first (default 20)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and 2 steps: proves the code, not the numbers")
     parser.add_argument("--models", default=",".join(s.name for s in SPECS))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks"))
+    parser.add_argument("--out", type=Path, default=Path("build/bench"),
+                        help="where results go (default build/bench; benchmarks/ is the committed copy: make bench PUBLISH=1)")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile reference")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement process")
     args = parser.parse_args(argv)

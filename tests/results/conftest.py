@@ -16,6 +16,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--backends", default=",".join(BACKENDS), help="the backends the run covered")
     group.addoption("--notebooks", default="", help="comma-separated notebooks the run covered (default: all)")
     group.addoption("--rerun-backend", default="torch", help="the backend of the second run")
+    group.addoption("--html", type=Path, default=layout.BUILD / "index.html", help="the HTML report to check")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -40,3 +41,9 @@ def results(request: pytest.FixtureRequest) -> Path:
 def rerun_backend(request: pytest.FixtureRequest) -> str:
     """The backend the second run used."""
     return request.config.getoption("--rerun-backend")
+
+
+@pytest.fixture
+def html_index(request: pytest.FixtureRequest) -> Path:
+    """The HTML report's index.html under check."""
+    return request.config.getoption("--html")

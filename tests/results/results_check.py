@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from dlwp_utils.metrics import read_metrics
-from maintainer import layout
+from maintainer import baseline, layout
 from maintainer.matrix import SENTINELS
 
 # notebook -> {metric: floor} in the embedded profile, on every backend. Chance is stated beside.
@@ -79,6 +79,17 @@ def test_recorded_metrics_clear_their_floors(notebook: str, backend: str, result
     for name, floor in FLOORS[notebook].items():
         assert name in metrics, f"{notebook} on {backend} recorded no {name} (it recorded {sorted(metrics)})."
         assert metrics[name] >= floor, f"{notebook} on {backend}: {name} = {metrics[name]:.4f}, below its floor {floor}."
+
+
+def test_no_metric_fell_below_its_committed_baseline(notebook: str, backend: str, results: Path) -> None:
+    rows = [r for r in json.loads(layout.report_json(results).read_text()) if (r["notebook"], r["backend"]) == (notebook, backend)]
+    assert rows, f"{layout.report_json(results)} has no row for {notebook} on {backend}: run `make test`."
+    expected = baseline.load()["metrics"].get(notebook, {}).get(backend)
+    assert expected, (f"{baseline.BASELINE} has no metrics for {notebook} on {backend}: after `make test`, "
+                      "record them with `make baseline` and commit the file.")
+    drops = baseline.compare_to_baseline(rows, baseline.load()["metrics"])
+    assert not drops, "metrics fell below the committed baseline (maintainer/baseline.py TOLERANCES):\n  " + "\n  ".join(
+        map(str, drops)) + "\nIf the change is intended, run `make baseline` and commit tests/results/baseline.json."
 
 
 def test_a_second_run_records_identical_metrics(notebook: str, results: Path, rerun_backend: str) -> None:

@@ -1,0 +1,266 @@
+"""The committed baseline of the notebooks' metrics: a silent drop fails `make test`, an improvement never does.
+
+    python -m maintainer.baseline refresh     # after `make test`: write tests/results/baseline.json, say what changed
+    python -m maintainer.baseline check       # compare build/test with the baseline (make test does this)
+
+The baseline holds, per notebook x backend, the metrics the embedded profile recorded (and the
+seconds each run took, which the runners use to estimate the time left). Each metric may fall by
+its tolerance (TOLERANCES) before the fall counts as a drop; floors (tests/results/results_check.py)
+stay the absolute minimum. Runs are deterministic per backend and package versions, so on the
+pinned versions a metric normally equals its baseline; the tolerances leave room for another
+CPU's floating point, not for a regression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from maintainer import layout
+
+Row = Mapping[str, Any]
+Metrics = dict[str, dict[str, dict[str, float]]]  # notebook -> backend -> metric -> value
+BASELINE = layout.REPO_ROOT / "tests" / "results" / "baseline.json"
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a metric may fall below its baseline before it counts as a drop.
+
+    The allowed fall is max(absolute, relative * |baseline|). `higher_is_better=False` is for
+    errors and losses (a rise is then the drop).
+    """
+
+    absolute: float = 0.02
+    relative: float = 0.0
+    higher_is_better: bool = True
+
+    def allowed(self, baseline: float) -> float:
+        """The largest fall from `baseline` that is still not a drop."""
+        return max(self.absolute, self.relative * abs(baseline))
+
+
+# Names ending like these are errors: lower is better.
+LOWER_IS_BETTER = ("*_error", "*_mae", "*_mse", "*_rmse", "*_loss", "*_perplexity", "*_seconds")
+DEFAULT_TOLERANCE = Tolerance()
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A metric that fell beyond its tolerance, or that a passing notebook no longer records."""
+
+    notebook: str
+    backend: str
+    metric: str
+    baseline: float
+    current: float | None  # None: the metric is missing from the run
+    allowed: float
+
+    @property
+    def change(self) -> float | None:
+        """current - baseline (None if missing)."""
+        return None if self.current is None else self.current - self.baseline
+
+    def __str__(self) -> str:
+        if self.current is None:
+            return f"{self.notebook} [{self.backend}] {self.metric}: baseline {self.baseline:.4g}, not recorded"
+        return (f"{self.notebook} [{self.backend}] {self.metric}: {self.baseline:.4g} -> {self.current:.4g} "
+                f"({self.change:+.4g}; allowed ±{self.allowed:.4g})")
+
+
+# How far each metric may fall below its baseline (absolute, in the metric's unit). The first
+# matching pattern wins. Accuracies on a few hundred test samples: 0.03 (3 points) catches a
+# regression like 0.96 -> 0.86 and leaves room for floating-point drift across CPUs.
+TOLERANCES: dict[str, Tolerance | float] = {
+    "*_accuracy": 0.03,
+    "*exact_match*": 0.05,  # 20 to 600 held-out answers
+    "*_vs_baseline": 0.05,  # 1 - MAE / the median predictor's MAE
+    "*_mae": Tolerance(absolute=0.0, relative=0.10, higher_is_better=False),  # at most 10% worse
+    "*_abs_error": Tolerance(absolute=0.02, higher_is_better=False),
+    "*_loss_drop": Tolerance(absolute=0.0, relative=0.25),
+    "*": 0.05,
+}
+
+
+def tolerance_for(metric: str, tolerances: Mapping[str, Tolerance | float] | None = None,
+                  notebook: str = "") -> Tolerance:
+    """The tolerance of `metric`: the first key of `tolerances` matching "notebook:metric" or
+    "metric" (exact, then fnmatch patterns such as "*_accuracy"), else the default.
+
+    A bare float means Tolerance(absolute=that), direction guessed from the name (LOWER_IS_BETTER).
+    """
+    tolerances = TOLERANCES if tolerances is None else tolerances
+    lower = any(fnmatch.fnmatchcase(metric, p) for p in LOWER_IS_BETTER)
+    found: Tolerance | float | None = None
+    for key in (tolerances or {}):
+        if key in (f"{notebook}:{metric}", metric):
+            found = tolerances[key]  # type: ignore[index]
+            break
+    if found is None:
+        for key, value in (tolerances or {}).items():
+            if fnmatch.fnmatchcase(f"{notebook}:{metric}", key) or fnmatch.fnmatchcase(metric, key):
+                found = value
+                break
+    if found is None:
+        return Tolerance(DEFAULT_TOLERANCE.absolute, DEFAULT_TOLERANCE.relative, not lower)
+    if isinstance(found, Tolerance):
+        return found
+    if isinstance(found, Mapping):  # from JSON: {"absolute": .., "relative": .., "higher_is_better": ..}
+        return Tolerance(**{"higher_is_better": not lower, "absolute": 0.0, **found})
+    return Tolerance(absolute=float(found), higher_is_better=not lower)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric against its baseline, for display: `kind` is drop, improved, same or new."""
+
+    value: float
+    baseline: float | None
+    kind: str
+    allowed: float = 0.0
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.baseline is None else self.value - self.baseline
+
+
+def classify(metric: str, value: float, baseline: float | None, tolerance: Tolerance) -> Change:
+    """Compare one value with its baseline: a fall beyond the tolerance is a drop; any gain in the
+    good direction is 'improved' (never a failure); the rest is 'same'."""
+    if baseline is None:
+        return Change(value, None, "new")
+    allowed = tolerance.allowed(baseline)
+    better = value - baseline if tolerance.higher_is_better else baseline - value
+    if not math.isfinite(value) or better < -allowed:
+        return Change(value, baseline, "drop", allowed)
+    if better > 0 and not math.isclose(value, baseline, rel_tol=1e-12, abs_tol=1e-12):
+        return Change(value, baseline, "improved", allowed)
+    return Change(value, baseline, "same", allowed)
+
+
+def compare_to_baseline(rows: Iterable[Row], baseline: Mapping[str, Mapping[str, Mapping[str, float]]] | None,
+                        tolerances: Mapping[str, Tolerance | float] | None = None) -> list[Drop]:
+    """The metrics of `rows` that dropped beyond tolerance from `baseline`; [] if none.
+
+    Only passed rows are compared (a failed or timed-out notebook already fails on its own and has
+    no metrics). A metric in the baseline that a passed row did not record is a Drop with
+    current=None. Notebooks or backends absent from the rows are not compared (a run of one backend
+    is fine); metrics absent from the baseline are new, never drops.
+    """
+    drops: list[Drop] = []
+    for row in rows:
+        if row.get("status") != "passed":
+            continue
+        notebook, backend = str(row["notebook"]), str(row["backend"])
+        expected = (baseline or {}).get(notebook, {}).get(backend, {})
+        metrics = row.get("metrics") or {}
+        for metric, base in expected.items():
+            tolerance = tolerance_for(metric, tolerances, notebook)
+            if metric not in metrics:
+                drops.append(Drop(notebook, backend, metric, float(base), None, tolerance.allowed(float(base))))
+                continue
+            change = classify(metric, float(metrics[metric]), float(base), tolerance)
+            if change.kind == "drop":
+                drops.append(Drop(notebook, backend, metric, float(base), float(metrics[metric]), change.allowed))
+    return drops
+
+
+def load(path: Path = BASELINE) -> dict[str, Any]:
+    """The baseline file: {"metrics": {notebook: {backend: {metric: value}}}, "seconds": {notebook: {backend: s}},
+    "steps": {make test step: s}}; empty tables if there is none."""
+    data = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
+    return {key: data.get(key, {}) for key in ("metrics", "seconds", "steps")}
+
+
+def step_seconds(label: str, path: Path = BASELINE) -> float | None:
+    """How long a step of `make test` took when the baseline was taken."""
+    return load(path)["steps"].get(label)
+
+
+def expected_seconds(notebook: str, backend: str, path: Path = BASELINE) -> float | None:
+    """How long `notebook` took on `backend` when the baseline was taken (for a time-left estimate)."""
+    return load(path)["seconds"].get(notebook, {}).get(backend)
+
+
+def baseline_from_rows(rows: Iterable[Row], only_passed: bool = True) -> Metrics:
+    """{notebook: {backend: {metric: value}}} of the rows (passed ones only by default)."""
+    result: Metrics = {}
+    for row in rows:
+        if only_passed and row.get("status") != "passed":
+            continue
+        if row.get("metrics"):
+            result.setdefault(str(row["notebook"]), {})[str(row["backend"])] = {
+                k: float(v) for k, v in sorted(row["metrics"].items())}
+    return result
+
+
+def update_baseline(rows: Iterable[Row], path: Path = BASELINE, *, printer: Any = print,
+                    steps: Mapping[str, float] | None = None) -> list[str]:
+    """Write or refresh the baseline at `path` from the passed rows; print and return the metric changes.
+
+    Entries of notebook x backend present in the rows replace the old ones; others are kept (a run
+    of one backend refreshes that backend only). Failed rows never change the baseline.
+    """
+    path = Path(path)
+    rows = list(rows)
+    stored = load(path)
+    old = stored["metrics"]
+    fresh = baseline_from_rows(rows)
+    merged: Metrics = json.loads(json.dumps(old))
+    seconds = json.loads(json.dumps(stored["seconds"]))
+    for row in rows:
+        if row.get("status") == "passed":
+            seconds.setdefault(str(row["notebook"]), {})[str(row["backend"])] = round(float(row["seconds"]), 1)
+    changes: list[str] = []
+    for notebook, backends in fresh.items():
+        for backend, metrics in backends.items():
+            before = old.get(notebook, {}).get(backend, {})
+            for metric, value in metrics.items():
+                if metric not in before:
+                    changes.append(f"+ {notebook} [{backend}] {metric} = {value:.4g}")
+                elif not math.isclose(before[metric], value, rel_tol=1e-12, abs_tol=1e-12):
+                    changes.append(f"~ {notebook} [{backend}] {metric}: {before[metric]:.4g} -> {value:.4g} "
+                                   f"({value - before[metric]:+.4g})")
+            changes += [f"- {notebook} [{backend}] {m} (was {v:.4g})" for m, v in before.items() if m not in metrics]
+            merged.setdefault(notebook, {})[backend] = metrics
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ordered: dict[str, Any] = {key: {nb: {b: table[nb][b] for b in sorted(table[nb])} for nb in sorted(table)}
+                               for key, table in (("metrics", merged), ("seconds", seconds))}
+    ordered["steps"] = dict(steps if steps is not None else stored["steps"])
+    path.write_text(json.dumps(ordered, indent=1) + "\n", encoding="utf-8")
+    printer(f"Baseline {path}: " + (f"{len(changes)} change(s)" if changes else "unchanged"))
+    for line in changes:
+        printer("  " + line)
+    return changes
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m maintainer.baseline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["refresh", "check"])
+    parser.add_argument("--results", type=Path, default=layout.TEST_OUT, help="the run to read (default: make test's)")
+    parser.add_argument("--baseline", type=Path, default=BASELINE)
+    args = parser.parse_args(argv)
+    report = layout.report_json(args.results)
+    if not report.is_file():
+        print(f"error: {report} does not exist: run `make test` (or `make run`) first.", file=sys.stderr)
+        return 2
+    rows = json.loads(report.read_text(encoding="utf-8"))
+    if args.command == "refresh":
+        steps = layout.steps_json(args.results)
+        update_baseline(rows, args.baseline, steps=json.loads(steps.read_text()) if steps.is_file() else None)
+        return 0
+    drops = compare_to_baseline(rows, load(args.baseline)["metrics"])
+    for drop in drops:
+        print(f"DROP {drop}")
+    print(f"baseline: {len(rows)} runs compared with {args.baseline}, {len(drops)} drop(s)")
+    return 1 if drops else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""maintainer.baseline: a drop beyond its tolerance is found, an improvement never is, and a refresh says what changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from maintainer import baseline as hr
+from tests.report_fixtures import FAILING, PASSING
+
+ROW = {"notebook": PASSING, "backend": "jax", "status": "passed", "seconds": 1.0,
+       "metrics": {"test_accuracy": 0.90, "test_mae": 40.0}, "problem": "", "output": ""}
+
+
+def baseline_of(**metrics: float) -> dict:
+    return {PASSING: {"jax": metrics}}
+
+
+# --------------------------------------------------------------------------- compare_to_baseline
+
+def test_a_planted_drop_is_reported():
+    drops = hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.95), {"*": 0.02})
+    assert [(d.metric, d.baseline, d.current) for d in drops] == [("test_accuracy", 0.95, 0.90)]
+    assert drops[0].change == pytest.approx(-0.05)
+    assert "0.95 -> 0.9" in str(drops[0])
+
+
+def test_an_improvement_or_a_fall_within_tolerance_is_not_a_drop():
+    assert hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.80)) == []  # improved by 0.10
+    assert hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.925)) == []  # fell 0.025 < 0.03
+
+
+def test_the_repositorys_tolerances_catch_a_ten_point_regression():
+    # The kind of silent drop floors let through (0.96 -> 0.86 above a floor of 0.85).
+    row = dict(ROW, metrics={"scratch_test_accuracy": 0.86, "test_exact_match": 0.50, "kfold_val_mae": 0.40})
+    drops = hr.compare_to_baseline([row], baseline_of(scratch_test_accuracy=0.96, test_exact_match=0.70,
+                                                      kfold_val_mae=0.28))
+    assert sorted(d.metric for d in drops) == ["kfold_val_mae", "scratch_test_accuracy", "test_exact_match"]
+
+
+def test_lower_is_better_metrics_drop_when_they_rise():
+    tolerances = {"*_mae": hr.Tolerance(absolute=0.0, relative=0.05, higher_is_better=False)}
+    assert [d.metric for d in hr.compare_to_baseline([ROW], baseline_of(test_mae=35.0), tolerances)] == ["test_mae"]
+    assert hr.compare_to_baseline([ROW], baseline_of(test_mae=39.0), tolerances) == []  # +2.6% < 5%
+    assert hr.compare_to_baseline([ROW], baseline_of(test_mae=60.0), tolerances) == []  # fell: better
+    # Without a tolerance entry the name says the direction (*_mae: lower is better).
+    assert hr.tolerance_for("test_mae", {}).higher_is_better is False
+    assert hr.tolerance_for("compact_xception_loss_below_chance", {}).higher_is_better is True
+
+
+def test_per_metric_tolerances_exact_and_patterns():
+    assert hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.95), {"test_accuracy": 0.1}) == []
+    assert hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.95), {"*_accuracy": 0.1}) == []
+    assert hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.95), {f"{PASSING}:test_accuracy": 0.1}) == []
+    assert len(hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.95), {"other": 0.1, "*": 0.02})) == 1
+    # From JSON: a mapping.
+    assert hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.95), {"test_accuracy": {"absolute": 0.1}}) == []
+
+
+def test_a_metric_no_longer_recorded_is_a_drop_but_new_metrics_are_not():
+    drops = hr.compare_to_baseline([ROW], baseline_of(test_accuracy=0.9, retired=0.5))
+    assert [(d.metric, d.current) for d in drops] == [("retired", None)]
+    assert "not recorded" in str(drops[0])
+    assert hr.compare_to_baseline([ROW], baseline_of()) == []
+
+
+def test_failed_rows_and_runs_absent_from_the_rows_are_not_compared():
+    failed = dict(ROW, status="failed", metrics={})
+    assert hr.compare_to_baseline([failed], baseline_of(test_accuracy=0.95)) == []
+    other_backend = {PASSING: {"torch": {"test_accuracy": 0.99}}}
+    assert hr.compare_to_baseline([ROW], other_backend) == []
+    assert hr.compare_to_baseline([ROW], None) == []
+
+
+def test_a_non_finite_value_is_a_drop():
+    row = dict(ROW, metrics={"test_accuracy": float("nan")})
+    assert len(hr.compare_to_baseline([row], baseline_of(test_accuracy=0.9))) == 1
+
+
+# --------------------------------------------------------------------------- update_baseline
+
+def test_update_baseline_writes_merges_and_says_what_changed(tmp_path: Path):
+    path = tmp_path / "baseline.json"
+    lines: list[str] = []
+    torch_row = dict(ROW, backend="torch", metrics={"test_accuracy": 0.8})
+    assert len(hr.update_baseline([ROW, torch_row], path, printer=lines.append, steps={"unit tests": 60.0})) == 3
+    stored = json.loads(path.read_text())
+    assert stored["metrics"] == {PASSING: {"jax": {"test_accuracy": 0.9, "test_mae": 40.0},
+                                           "torch": {"test_accuracy": 0.8}}}
+    assert stored["seconds"] == {PASSING: {"jax": 1.0, "torch": 1.0}} and stored["steps"] == {"unit tests": 60.0}
+    assert hr.expected_seconds(PASSING, "jax", path) == 1.0 and hr.step_seconds("unit tests", path) == 60.0
+    lines.clear()
+    # A jax-only run refreshes jax, keeps torch; a failed row changes nothing.
+    newer = dict(ROW, metrics={"test_accuracy": 0.92})
+    failed = dict(ROW, notebook=FAILING, status="failed", metrics={"x": 1.0})
+    changes = hr.update_baseline([newer, failed], path, printer=lines.append)
+    assert any(c.startswith("~") and "0.9 -> 0.92 (+0.02)" in c for c in changes)
+    assert any(c.startswith("-") and "test_mae" in c for c in changes)
+    data = json.loads(path.read_text())["metrics"]
+    assert data[PASSING]["jax"] == {"test_accuracy": 0.92} and data[PASSING]["torch"] == {"test_accuracy": 0.8}
+    assert FAILING not in data
+    assert lines[0].endswith("2 change(s)")
+    assert hr.update_baseline([newer], path, printer=lines.append) == [] and lines[-1].endswith("unchanged")
