@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
@@ -106,16 +107,30 @@ def timing_table(backends: list[str], notebooks: list[Path]) -> str:
     return "\n".join(lines)
 
 
+PARTS = ("unit", "notebooks", "results")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m maintainer.matrix", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--workers", type=int, default=2, help="xdist workers per backend (notebooks at once)")
-    parser.add_argument("--skip-unit", action="store_true", help="only the notebooks and their results")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="what to run, of unit (tests + hygiene), notebooks (nbval per backend, and the second run "
+                             "when the rerun backend is among them) and results (floors, baseline, HTML report, browser "
+                             "checks, over the executed notebooks found under build/test): CI runs them in separate jobs")
+    parser.add_argument("--skip-unit", action="store_true", help="the same as --parts notebooks,results")
     parser.add_argument("--rerun-backend", help="backend of the second (determinism) run; default torch if chosen")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter notebook")
     args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if args.skip_unit:
+        parts = [p for p in parts if p != "unit"]
     try:
         backends = parse_backends(args.backends)
+        unknown = [p for p in parts if p not in PARTS]
+        if unknown or not parts:
+            raise DLWPError(f"--parts takes a comma-separated list of {', '.join(PARTS)}; got {args.parts!r}.")
     except DLWPError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -130,40 +145,37 @@ def main(argv: list[str] | None = None) -> int:
     # default) then slow a small training step down 20-50x. Passive waiting costs little alone.
     base_env.setdefault("OMP_WAIT_POLICY", "passive")
     rerun_backend = args.rerun_backend or ("torch" if "torch" in backends else backends[0])
-    steps: dict[str, tuple[bool, float]] = {}
-    plan: list[tuple[str, object]] = []
-    if not args.skip_unit:
+    plan: list[tuple[str, Callable[[], bool]]] = []
+    if "unit" in parts:
         unit_env = dict(base_env, KERAS_BACKEND=backends[0])
         plan.append(("unit tests + hygiene", lambda: pytest(["tests", "-q", "-n", "2"], unit_env, "unit tests")))
-    for backend in backends:
-        env = dict(base_env, **SENTINELS, KERAS_BACKEND=backend)
-        plan.append((f"notebooks on {backend}", lambda env=env, backend=backend: nbval(
-            notebooks, backend, args.workers, env)))
-    plan.append((f"second run on {rerun_backend} (make run's runner)",
-                 lambda: rerun(notebooks, rerun_backend, args.workers, dict(base_env, **SENTINELS))))
-    results_args = ["tests/results/results_check.py", "-q", "--results", str(EXECUTED), "--backends", ",".join(backends),
-                    "--rerun-backend", rerun_backend, "--notebooks", ",".join(str(nb) for nb in notebooks)]
-    plan.append(("recorded metrics: floors, baseline, a second run alike, no credentials",
-                 lambda: pytest(results_args, base_env, "results")))
-    plan.append(("the HTML report and JupyterLab in a real browser",
-                 lambda: html_and_browser(notebooks, backends, base_env)))
-    progress = Progress([baseline.step_seconds(label) for label, _ in plan])
-    shutil.rmtree(EXECUTED, ignore_errors=True)  # never judge a stale run
-    ran: list[str] = []
-    for index, (label, run) in enumerate(plan):
-        print(f"\n=== step {index + 1}/{len(plan)}: {label} ({progress.status()})", flush=True)
-        t0 = time.perf_counter()
-        ok = run()
-        steps[label] = (ok, time.perf_counter() - t0)
-        print(f"=== {'passed' if ok else 'FAILED'}: {label} in {duration(steps[label][1])} "
-              f"{progress.done(index, steps[label][1])}", flush=True)
-        if label.startswith("notebooks on "):  # the report rows of the backends run so far
-            ran.append(label.removeprefix("notebooks on "))
-            write_report([result_of_executed(nb, b, EXECUTED) for b in ran for nb in notebooks], EXECUTED, "embedded")
-    layout.steps_json(EXECUTED).write_text(json.dumps({label: round(s, 1) for label, (_, s) in steps.items()}, indent=1))
+    if "notebooks" in parts:
+        for backend in backends:
+            shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
+            env = dict(base_env, **SENTINELS, KERAS_BACKEND=backend)
+            plan.append((f"notebooks on {backend}",
+                         lambda env=env, backend=backend: nbval(notebooks, backend, args.workers, env)))
+        if rerun_backend in backends:
+            shutil.rmtree(RERUN, ignore_errors=True)
+            plan.append((f"second run on {rerun_backend} (make run's runner)",
+                         lambda: rerun(notebooks, rerun_backend, args.workers, dict(base_env, **SENTINELS))))
+    if "results" in parts:
+        results_args = ["tests/results/results_check.py", "-q", "--results", str(EXECUTED), "--backends",
+                        ",".join(backends), "--rerun-backend", rerun_backend,
+                        "--notebooks", ",".join(str(nb) for nb in notebooks)]
 
-    print("\nSeconds per notebook x backend (nbval, embedded profile, kernel start included):\n")
-    print(timing_table(backends, notebooks))
+        def check_results() -> bool:
+            write_report([result_of_executed(nb, b, EXECUTED) for b in backends for nb in notebooks], EXECUTED,
+                         "embedded")
+            return pytest(results_args, base_env, "results")
+
+        plan.append(("recorded metrics: floors, baseline, a second run alike, no credentials", check_results))
+        plan.append(("the HTML report and JupyterLab in a real browser",
+                     lambda: html_and_browser(notebooks, backends, base_env)))
+    steps = run_plan(plan)
+    if "notebooks" in parts:
+        print("\nSeconds per notebook x backend (nbval, embedded profile, kernel start included):\n")
+        print(timing_table(backends, notebooks))
     print("\nSteps:")
     for label, (ok, seconds) in steps.items():
         print(f"  {'PASS' if ok else 'FAIL'}  {seconds:7.1f} s  {label}")
@@ -171,6 +183,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmake test: {'FAILED: ' + ', '.join(failed) if failed else 'all passed'} "
           f"in {time.perf_counter() - started:.0f} s")
     return 1 if failed else 0
+
+
+def run_plan(plan: list[tuple[str, Callable[[], bool]]]) -> dict[str, tuple[bool, float]]:
+    """Run every step (even after a failure), with progress; their outcomes and seconds, also in steps.json."""
+    steps: dict[str, tuple[bool, float]] = {}
+    progress = Progress([baseline.step_seconds(label) for label, _ in plan])
+    for index, (label, run) in enumerate(plan):
+        print(f"\n=== step {index + 1}/{len(plan)}: {label} ({progress.status()})", flush=True)
+        t0 = time.perf_counter()
+        ok = run()
+        steps[label] = (ok, time.perf_counter() - t0)
+        print(f"=== {'passed' if ok else 'FAILED'}: {label} in {duration(steps[label][1])} "
+              f"{progress.done(index, steps[label][1])}", flush=True)
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    recorded = json.loads(layout.steps_json(EXECUTED).read_text()) if layout.steps_json(EXECUTED).is_file() else {}
+    recorded.update({label: round(seconds, 1) for label, (_, seconds) in steps.items()})
+    layout.steps_json(EXECUTED).write_text(json.dumps(recorded, indent=1) + "\n")
+    return steps
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""The GitHub workflow: valid against the published workflow schema, and sharded, pinned and scoped as promised."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import yaml
+
+from maintainer.layout import REPO_ROOT, chapter_notebooks, relative
+
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "test.yml"
+
+
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def test_the_workflow_passes_the_github_workflow_schema():
+    # check-jsonschema carries SchemaStore's github-workflow schema: no network needed.
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+                           str(WORKFLOW)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_action_is_pinned_to_a_commit():
+    uses = re.findall(r"uses:\s*(\S+)", WORKFLOW.read_text())
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses), uses
+
+
+def test_runs_are_cancelled_when_superseded_and_read_only():
+    flow = workflow()
+    assert flow["concurrency"]["cancel-in-progress"] is True and flow["permissions"] == {"contents": "read"}
+
+
+def test_the_notebooks_are_sharded_one_job_per_notebook_and_backend():
+    matrix = workflow()["jobs"]["notebooks"]["strategy"]["matrix"]
+    assert matrix["backend"] == ["jax", "tensorflow", "torch"]
+    assert matrix["notebook"] == [relative(nb).as_posix() for nb in chapter_notebooks()]
+    report = workflow()["jobs"]["report"]
+    assert report["needs"] == "notebooks" and "--parts results" in str(report["steps"])
+
+
+def test_artifacts_hold_no_working_folders_and_expire():
+    text = WORKFLOW.read_text()
+    assert "!build/test/**/*.work/**" in text
+    uploads = [s for job in workflow()["jobs"].values() for s in job["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert uploads and all("retention-days" in s["with"] for s in uploads)
+
+
+def test_colab_and_newest_versions_run_weekly_and_on_demand_with_colabs_python():
+    flow = workflow()
+    assert flow[True]["schedule"] and "workflow_dispatch" in flow[True]  # YAML reads the key `on` as True
+    job = flow["jobs"]["other-versions"]
+    assert "schedule" in job["if"] and set(job["strategy"]["matrix"]["versions"]) == {"colab", "latest"}
+    pythons = {i["versions"]: i["python"] for i in job["strategy"]["matrix"]["include"]}
+    assert pythons["colab"] == "3.13"
+    assert "schedule" not in flow["jobs"]["unit"]["if"]  # the pinned set: pushes and pull requests
