@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from dlwp_utils.data import regression
-from dlwp_utils.data.download import sha256_of
+from dlwp_utils.data import store
+from dlwp_utils.data.store import sha256_of
 from dlwp_utils.errors import DataError
 
 
@@ -72,7 +73,8 @@ def test_book_profile_downloads_checks_caches_and_splits(boston_server, cache, c
     cached = cache / "datasets" / "boston_housing.npz"
     assert cached.is_file() and sha256_of(cached) == regression.BOSTON_SHA256
     assert "Boston housing prices, 40 train / 10 test districts" in capsys.readouterr().out
-    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    assert store.check(cached) is None
+    assert not [p for p in cached.parent.iterdir() if ".partial-" in p.name], "temporary files left behind"
 
 
 def test_a_cached_file_is_used_without_the_network(boston_server, cache, monkeypatch, closed_port_url):
@@ -88,7 +90,7 @@ def test_a_corrupt_cached_file_is_fetched_again(boston_server, cache, capsys):
     cached.write_bytes(boston_server.read_bytes()[:500])  # a download cut short
     (x_train, _), _ = regression.load_boston_housing("book")
     assert len(x_train) == 40 and sha256_of(cached) == regression.BOSTON_SHA256
-    assert "incomplete or corrupt" in capsys.readouterr().out
+    assert "boston_housing.npz is incomplete (it has no manifest" in capsys.readouterr().out
 
 
 def test_offline_book_profile_is_one_clear_error_and_leaves_nothing(cache, monkeypatch, closed_port_url):

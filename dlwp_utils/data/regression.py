@@ -14,6 +14,7 @@ from dlwp_utils.profile import Profile, use_profile
 # The file keras.datasets.boston_housing.load_data() downloads, and its published checksum.
 BOSTON_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz"
 BOSTON_SHA256 = "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"
+BOSTON_BYTES = 57_026  # its size: the disk space a download needs
 BOSTON_FEATURES = 13
 
 # keras.datasets.boston_housing.load_data's defaults: shuffle with this seed, last 20% for test.
@@ -41,7 +42,7 @@ def load_boston_housing(profile: Profile | str | None = None) -> tuple[Split, Sp
             'after one year (25 to 346). PROFILE = "book" loads the Boston housing prices.'
         )
         return train, test
-    path = fetch_file("boston_housing.npz", BOSTON_URL, sha256=BOSTON_SHA256)
+    path = fetch_file("boston_housing.npz", BOSTON_URL, file_hash=BOSTON_SHA256, size=BOSTON_BYTES)
     x, y = read_boston_npz(path)
     train, test = keras_split(x, y)
     print(
