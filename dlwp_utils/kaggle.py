@@ -71,13 +71,16 @@ def require_credentials(what: str) -> str:
     return source
 
 
-def kaggle_download(download: Callable[[], str], *, what: str, page: str, consent: str) -> Path:
+def kaggle_download(download: Callable[[], str], *, what: str, page: str, consent: str,
+                    size: int | None = None) -> Path:
     """Run a kagglehub download (e.g. `lambda: kagglehub.competition_download("dogs-vs-cats")`).
 
     `what` names the resource in messages, `page` is its Kaggle page, and `consent` says what must
-    be accepted there ("the competition rules", "the model licence"). Missing or rejected
-    credentials, missing consent, an unknown resource and an unreachable network each become one
-    KaggleError with the next step. Secrets never appear in the message.
+    be accepted there ("the competition rules", "the model licence"), `size` its size in bytes if
+    known. kagglehub's cache is $KAGGLEHUB_CACHE, else $DLWP_CACHE_DIR/kagglehub, else its own
+    default. Missing or rejected credentials, missing consent, an unknown resource and an
+    unreachable network each become one KaggleError with the next step; a disk that is full or
+    cannot be written, one WriteError. Secrets never appear in the message.
     """
     require_credentials(what)
     folder = kagglehub_cache()
@@ -86,7 +89,8 @@ def kaggle_download(download: Callable[[], str], *, what: str, page: str, consen
             return Path(download())
     except Exception as err:  # kagglehub raises requests and kagglehub exceptions alike
         if store.is_write_failure(err):
-            raise store.write_failed(err, folder, what) from None
+            raise store.write_failed(err, folder, what, needs=size, kept=(
+                "kagglehub trusts no partial download: it resumes or restarts it next time.")) from None
         raise _explain(err, what=what, page=page, consent=consent) from None
 
 

@@ -25,6 +25,7 @@ from dlwp_utils.profile import Profile, use_profile
 
 COMPETITION = "dogs-vs-cats"
 RULES_PAGE = "https://www.kaggle.com/c/dogs-vs-cats/rules"
+TRAIN_ZIP_BYTES = 543_000_000  # about the size of the competition's train.zip
 CLASSES = ("cat", "dog")
 
 # The embedded look-alike of train.zip: how many pictures per class, and which ones are planted
@@ -58,7 +59,7 @@ def dogs_vs_cats_train(profile: Profile | str | None = None) -> Path:
 
 
 def download_train_zip() -> Path:
-    """train.zip of the Kaggle competition, through kagglehub (cached in $KAGGLEHUB_CACHE).
+    """train.zip of the Kaggle competition, through kagglehub (cached in $DLWP_CACHE_DIR/kagglehub, see kaggle_download).
 
     Only train.zip is fetched (543 MB), not the whole competition (test1.zip is not used). A
     cached copy that extract_zip found corrupt is deleted there, so kagglehub fetches it again.
@@ -66,7 +67,8 @@ def download_train_zip() -> Path:
     import kagglehub
 
     return kaggle_download(lambda: kagglehub.competition_download(COMPETITION, path="train.zip"),
-                           what="the dogs-vs-cats competition data", page=RULES_PAGE, consent="the competition rules")
+                           what="the dogs-vs-cats competition data", page=RULES_PAGE, consent="the competition rules",
+                           size=TRAIN_ZIP_BYTES)
 
 
 def check_train_folder(folder: Path) -> None:
@@ -142,7 +144,7 @@ def make_subsets(original_dir: Path, new_base_dir: Path, splits: dict[str, tuple
     where = new_base_dir.absolute().parent
     here = " (the folder this notebook runs in)" if where == Path.cwd() else ""
     store.build(new_base_dir, copy, what=f"the subset {new_base_dir.name}", key=wanted, redo="rebuilding it",
-                needs=sum(p.stat().st_size for paths in kept.values() for p in paths),
+                needs=store.space_for((p.stat().st_size for paths in kept.values() for p in paths), where),
                 moved_by=f"The subset goes to {where}{here}: give make_subsets a new_base_dir in a folder you "
                          "can write to, or start the notebook from one.")
     print(f"Built the subset in {new_base_dir} ({_summary(store.read_manifest(new_base_dir)['info'])}).")

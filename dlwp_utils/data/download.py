@@ -107,7 +107,7 @@ def extract_zip(archive: Path, destination: Path) -> Path:
     key = {"archive": archive.name, "bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
     if store.check(destination, key) is None:
         return destination
-    needs = sum(member.file_size for member in sound_members(archive))
+    needs = store.space_for((member.file_size for member in sound_members(archive)), destination.parent)
 
     def unpack(folder: Path) -> None:
         with zipfile.ZipFile(archive) as zipped:

@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from dlwp_utils.errors import WriteError
 
@@ -43,11 +43,10 @@ MANIFEST = ".dlwp-manifest.json"
 HASH_LIMIT = 128 * 2**20  # bytes: results up to this size are checked by SHA-256, bigger ones by sizes
 PARTIAL = ".partial-"
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-MOVE_CACHE = (f"Move the cache to a disk with room that you can write to: set {CACHE_ENV}, e.g. "
+MOVE_CACHE = ("To move the cache (datasets, extractions, built models, pretrained weights and Kaggle "
+              f"downloads), set {CACHE_ENV} to a folder on a disk with room that you can write to: "
               f"`export {CACHE_ENV}=/path/with/room/dlwp-cache` before starting Jupyter, or "
-              f'`os.environ["{CACHE_ENV}"] = "/path/with/room/dlwp-cache"` in a cell before this one. '
-              "It moves every cache the notebooks fill (datasets, extractions, built models, pretrained "
-              "weights and Kaggle downloads).")
+              f'`os.environ["{CACHE_ENV}"] = "/path/with/room/dlwp-cache"` in a cell before this one.')
 
 
 def cache_dir(subdir: str = "datasets") -> Path:
@@ -87,16 +86,20 @@ def build(target: Path, make: Callable[[Path], dict | None], *, what: str, key: 
     problem = check(target, key)
     if problem is None:
         return target
+    if problem != "missing":
+        if adopt is not None and read_manifest(target) is None and target.is_file() and adopt(target):
+            try:  # sound: sealed where it is (and still used if the folder cannot be written)
+                _write_json(_manifest_path(target, is_dir=False), _manifest(target, key, None, what))
+            except OSError:
+                pass
+            return target
+        print(f"{target} is {problem}: {redo}.")
     failure: OSError | None = None
-    written = 0
     staging: Path | None = None
+    free = None
     try:
         ensure_writable(target.parent, what=what, moved_by=moved_by)
         if problem != "missing":
-            if adopt is not None and read_manifest(target) is None and target.is_file() and adopt(target):
-                _write_json(_manifest_path(target, is_dir=False), _manifest(target, key, None, what))
-                return target
-            print(f"{target} is {problem}: {redo}.")
             discard(target)
         _remove_stale_partials(target)
         free = _free_space(target.parent)
@@ -112,13 +115,21 @@ def build(target: Path, make: Callable[[Path], dict | None], *, what: str, key: 
         if not is_write_failure(err):
             raise
         failure = err
-        written = _size(staging) if staging is not None else 0
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
     if failure is not None:
-        raise write_failed(failure, target.parent, what, needs=needs, written=written, moved_by=moved_by) from None
+        raise write_failed(failure, target.parent, what, needs=needs, moved_by=moved_by) from None
     return target
+
+
+def space_for(sizes: Iterable[int], folder: Path) -> int:
+    """The disk space files of these sizes take in `folder`: each rounded up to the filesystem's block."""
+    try:
+        block = os.statvfs(_existing(folder)).f_frsize or 4096
+    except OSError:
+        block = 4096
+    return sum(-(-size // block) * block for size in sizes)
 
 
 def check(target: Path, key: Any = None) -> str | None:
@@ -174,21 +185,20 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_failed(err: OSError, folder: Path, what: str, *, needs: int | None = None, written: int = 0,
-                 moved_by: str = MOVE_CACHE) -> WriteError:
+def write_failed(err: OSError, folder: Path, what: str, *, needs: int | None = None,
+                 moved_by: str = MOVE_CACHE, kept: str = "Nothing half-written was kept.") -> WriteError:
     """The one error for a write refused for want of space or quota, read-only, or without permission."""
     code = errno_of(err)
+    folder = Path(folder).absolute()
     free = _free_space(folder)
     if code in (errno.ENOSPC, errno.EDQUOT):
         why = "the disk is full" if code == errno.ENOSPC else "your disk quota is used up"
         if needs is not None:
-            need = f"it needs about {_human(needs)}"
-        elif written:
-            need = f"it needs more than the {_human(written)} written before the space ran out"
+            detail = f"it needs about {_human(needs)}, and {_human(free)} is free there" if free is not None else \
+                f"it needs about {_human(needs)}"
         else:
-            need = "its size is not known in advance"
-        room = f"{_human(free)} is free there" if free is not None else "the free space is unknown"
-        detail, step = f"{need}, and {room}", "Free some space there, or move the folder."
+            detail = f"it needs more than the {_human(free)} free there" if free is not None else ""
+        step = "Free some space there, or move the folder elsewhere."
     elif code == errno.EROFS:
         why, detail, step = "it is on a read-only filesystem", "", "Use a folder you can write to."
     elif code in (errno.EACCES, errno.EPERM):
@@ -197,7 +207,7 @@ def write_failed(err: OSError, folder: Path, what: str, *, needs: int | None = N
         why, detail, step = "it cannot be created or written", "", "Use a folder you can write to."
     reason = os.strerror(code) if code else str(err)
     return WriteError(f"Could not write {what} in {folder}: {why} ({reason}{'; ' + detail if detail else ''}). "
-                      f"{step} {moved_by} Nothing half-written was kept.")
+                      f"{step} {moved_by} {kept}")
 
 
 def _publish(staged: Path, target: Path, manifest: dict) -> None:
@@ -274,18 +284,16 @@ def errno_of(err: BaseException) -> int | None:
 
 def _free_space(folder: Path) -> int | None:
     """Free bytes on the filesystem of `folder` (or of its nearest existing parent), if known."""
+    try:
+        return shutil.disk_usage(_existing(folder)).free
+    except OSError:
+        return None
+
+
+def _existing(folder: Path) -> Path:
+    """`folder`, or its nearest parent that exists."""
     folder = Path(folder).absolute()
-    for candidate in (folder, *folder.parents):
-        if candidate.exists():
-            try:
-                return shutil.disk_usage(candidate).free
-            except OSError:
-                return None
-    return None
-
-
-def _size(path: Path) -> int:
-    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+    return next((p for p in (folder, *folder.parents) if p.exists()), Path("/"))
 
 
 def _human(n: int) -> str:
