@@ -461,3 +461,36 @@ def test_an_unwritable_working_directory(small_embedded, small_disk, monkeypatch
     assert f"Could not write the subset dogs_vs_cats_small in {work.path}: " in message
     assert f"The subset goes to {work.path} (the folder this notebook runs in): give make_subsets a new_base_dir" in message
     assert store.check(train.parent) is None  # the source is untouched
+
+
+# --- a chapter notebook, end to end, on a full cache -----------------------------------------------------
+
+
+def test_a_chapter_notebook_on_a_full_cache_stops_at_its_loading_cell_with_the_clear_error(small_disk, monkeypatch,
+                                                                                           tmp_path):
+    """chapter11 run by make run's runner with DLWP_CACHE_DIR on a 64 KB filesystem: the executed notebook shows it."""
+    import json
+
+    from maintainer import layout, run
+
+    disk = small_disk(64 * 1024)
+    if not disk.mounted:  # the kernel is another process: no injected ENOSPC there, so a read-only cache instead
+        disk.read_only()
+    cache = on_disk(monkeypatch, disk)
+    notebook = layout.REPO_ROOT / "chapter11" / "chapter11_sequence_to_sequence.ipynb"
+    result = run.run_notebook(notebook, "jax", tmp_path / "build", timeout=300)
+    why = "the disk is full" if disk.mounted else "you are not allowed to write there"
+    assert result.status == "failed"
+    assert result.problem.startswith(f"code cell 4 (`import random`): WriteError: Could not write the embedded "
+                                     f"spa-eng corpus in {cache / 'datasets'}: {why}"), result.problem
+    executed = json.loads(Path(result.output).read_text())
+    errors = [output for cell in executed["cells"] for output in cell.get("outputs", [])
+              if output.get("output_type") == "error"]
+    assert len(errors) == 1 and errors[0]["ename"] == "WriteError"
+    shown = errors[0]["evalue"]
+    assert f"{cache / 'datasets'}: {why}" in shown and "DLWP_CACHE_DIR" in shown and "Nothing half-written" in shown
+    if disk.mounted:
+        assert "it needs about 221.5 KB, and" in shown and "KB is free there" in shown
+    trace = "\n".join(errors[0]["traceback"])
+    assert "During handling of the above exception" not in trace and "Errno 28" not in trace.split("WriteError")[0]
+    assert partials(cache) == [] and not list(cache.rglob("spa.txt"))

@@ -1,4 +1,4 @@
-"""dlwp_utils.data.pretrained: ImageNet weights fetched through Keras' cache, one clear error offline."""
+"""dlwp_utils.data.pretrained: ImageNet weights fetched into the cache (DLWP_CACHE_DIR), one clear error offline."""
 
 from __future__ import annotations
 
