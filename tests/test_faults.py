@@ -289,8 +289,11 @@ fetch_file("mnist.npz", sys.argv[1])
 """, f"{base}/mnist.npz")
     target = cache / "datasets" / "mnist.npz"
     assert store.check(target) == "missing" and len(partials(cache)) == 1
+    capsys.readouterr()
     (x_train, _), _ = mnist.load_mnist("book")
     assert len(x_train) == 30 and store.check(target) is None and partials(cache) == []
+    assert (f"{target} was being made by a run that was interrupted: its half-made copy was deleted; making it "
+            "again.") in capsys.readouterr().out
 
 
 def test_a_killed_generation_and_a_killed_extraction_are_made_again(small_embedded, cache):

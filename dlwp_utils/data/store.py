@@ -75,7 +75,7 @@ def build(target: Path, make: Callable[[Path], dict | None], *, what: str, key: 
     """`target`, whole: reused if it matches its manifest (and `key`), else made afresh, atomically.
 
     `make(path)` creates `path` (a file or a folder that does not exist yet) and may return a
-    dict, kept in the manifest as its "info" (see `manifest`). `what` names the result in
+    dict, kept in the manifest as its "info" (see read_manifest). `what` names the result in
     messages; `key` (JSON) records what it was made from: a result made from another key is made
     again. `needs` (bytes, at least) is checked against the free space first. `adopt(target)`
     may accept a file found without a manifest (put there by Keras, or by an older version): it
@@ -255,6 +255,8 @@ def _remove_stale_partials(target: Path) -> None:
         pid = partial.name.removeprefix(f".{target.name}{PARTIAL}").split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(partial, ignore_errors=True)
+            print(f"{target} was being made by a run that was interrupted: its half-made copy was deleted; "
+                  "making it again.")
 
 
 def _alive(pid: int) -> bool:
