@@ -12,7 +12,7 @@ Importing this package never imports Keras, so the backend can still be chosen a
                the dtype they suit, simulated devices for keras.distribution, seeds, Colab
     profile    "embedded" or "book", and the settings that differ between them
     data/      one module per dataset or pretrained model, each with its real source and its
-               offline stand-in; download.py: the cache, downloads and atomic builds
+               offline stand-in; store.py: the cache, and every file written and checked one way
     kaggle     Kaggle credentials and downloads through kagglehub, with clear refusals
     metrics    record a notebook's key results for the run report and the tests
     plots      training curves (live during training: LivePlot), image grids, decision lines,
@@ -23,7 +23,7 @@ Importing this package never imports Keras, so the backend can still be chosen a
 
 from dlwp_utils import data
 from dlwp_utils.backend import BACKENDS, check_backend, in_colab, preferred_dtype, run_on_simulated_devices, set_seed
-from dlwp_utils.errors import BackendError, DataError, DLWPError, KaggleError, ProfileError, SavedModelError
+from dlwp_utils.errors import BackendError, DataError, DLWPError, KaggleError, ProfileError, SavedModelError, WriteError
 from dlwp_utils.metrics import record_metric
 from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_history, plot_images, plot_weights
 from dlwp_utils.profile import Profile, by_profile, require_available, use_profile
@@ -51,6 +51,7 @@ __all__ = [
     "Profile",
     "ProfileError",
     "SavedModelError",
+    "WriteError",
     "by_profile",
     "check_backend",
     "data",

@@ -23,3 +23,7 @@ class KaggleError(DataError):
 
 class SavedModelError(DLWPError):
     """A saved model or checkpoint is missing, truncated or corrupt."""
+
+
+class WriteError(DataError):
+    """A file or folder could not be written: no space, over quota, a read-only filesystem, or no permission."""

@@ -7,13 +7,17 @@ same names, and ~/.kaggle/kaggle.json (or $KAGGLE_CONFIG_DIR/kaggle.json).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from dlwp_utils.backend import in_colab
+from dlwp_utils.data import store
 from dlwp_utils.errors import KaggleError
+
+KAGGLEHUB_ENV = "KAGGLEHUB_CACHE"
 
 HOW_TO_PROVIDE = (
     "Provide your Kaggle API token in one of three ways (kaggle.com > Settings > API > Create New Token): "
@@ -67,19 +71,50 @@ def require_credentials(what: str) -> str:
     return source
 
 
-def kaggle_download(download: Callable[[], str], *, what: str, page: str, consent: str) -> Path:
+def kaggle_download(download: Callable[[], str], *, what: str, page: str, consent: str,
+                    size: int | None = None) -> Path:
     """Run a kagglehub download (e.g. `lambda: kagglehub.competition_download("dogs-vs-cats")`).
 
     `what` names the resource in messages, `page` is its Kaggle page, and `consent` says what must
-    be accepted there ("the competition rules", "the model licence"). Missing or rejected
-    credentials, missing consent, an unknown resource and an unreachable network each become one
-    KaggleError with the next step. Secrets never appear in the message.
+    be accepted there ("the competition rules", "the model licence"), `size` its size in bytes if
+    known. kagglehub's cache is $KAGGLEHUB_CACHE, else $DLWP_CACHE_DIR/kagglehub, else its own
+    default. Missing or rejected credentials, missing consent, an unknown resource and an
+    unreachable network each become one KaggleError with the next step; a disk that is full or
+    cannot be written, one WriteError. Secrets never appear in the message.
     """
     require_credentials(what)
+    folder = kagglehub_cache()
     try:
-        return Path(download())
+        with _kagglehub_cache_at(folder):
+            return Path(download())
     except Exception as err:  # kagglehub raises requests and kagglehub exceptions alike
+        if store.is_write_failure(err):
+            raise store.write_failed(err, folder, what, needs=size, kept=(
+                "kagglehub trusts no partial download: it resumes or restarts it next time.")) from None
         raise _explain(err, what=what, page=page, consent=consent) from None
+
+
+def kagglehub_cache() -> Path:
+    """Where kagglehub keeps its downloads: $KAGGLEHUB_CACHE, else $DLWP_CACHE_DIR/kagglehub, else its default."""
+    if os.environ.get(KAGGLEHUB_ENV):
+        return Path(os.environ[KAGGLEHUB_ENV]).expanduser()
+    if os.environ.get(store.CACHE_ENV):
+        return Path(os.environ[store.CACHE_ENV]).expanduser() / "kagglehub"
+    return Path("~/.cache/kagglehub").expanduser()
+
+
+@contextlib.contextmanager
+def _kagglehub_cache_at(folder: Path) -> Iterator[None]:
+    """KAGGLEHUB_CACHE set to `folder` for one download (kagglehub reads it at each call)."""
+    before = os.environ.get(KAGGLEHUB_ENV)
+    os.environ[KAGGLEHUB_ENV] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(KAGGLEHUB_ENV, None)
+        else:
+            os.environ[KAGGLEHUB_ENV] = before
 
 
 def _explain(err: Exception, *, what: str, page: str, consent: str) -> KaggleError:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dlwp_utils.backend import BACKENDS, parse_backends
-from dlwp_utils.data.download import ensure_writable
+from dlwp_utils.data.store import ensure_writable
 from dlwp_utils.errors import DLWPError
 from dlwp_utils.metrics import read_metrics
 from dlwp_utils.profile import PROFILES
@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         backends = parse_backends(args.backends)
-        ensure_writable(args.out, setting="OUT (make run OUT=<folder>; python -m maintainer.run --out <folder>)")
+        ensure_writable(args.out, what="the executed notebooks and the report",
+                        moved_by="Choose another output folder: make run OUT=<folder>, or python -m maintainer.run --out <folder>.")
     except DLWPError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import subprocess
 import threading
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import matplotlib
 import pytest
 
 matplotlib.use("Agg")  # no screen here
+_RUN = subprocess.run  # as it is now: some tests replace subprocess.run (see tests/test_tiny_gemma.fake_build)
 
 
 @pytest.fixture
@@ -66,3 +68,117 @@ def small_preset(tmp_path_factory):
     info = build_tiny_gemma(destination, {"documents": 64, "epochs_per_round": 1, "max_epochs": 1, "batch_size": 32,
                                           "sequence_length": 24})
     return destination, info
+
+
+class Disk:
+    """A folder on a filesystem of `size` bytes that fills up for real: a tmpfs mounted there (as root).
+
+    Without root (no mount), Python-level writes under the folder fail with an injected
+    OSError(ENOSPC) once `size` bytes were written there, and read_only() takes the write
+    permission away (EACCES instead of EROFS). CI runs as root: the tmpfs is what runs there.
+    """
+
+    def __init__(self, path: Path, size: int, monkeypatch) -> None:
+        import os
+
+        self.path, self.mounted, self.written, self.limit = path, os.geteuid() == 0, 0, size
+        path.mkdir(parents=True)
+        if self.mounted:
+            _mount(["-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)])
+        else:
+            _inject_quota(self, monkeypatch)
+
+    def free(self) -> int:
+        import shutil
+
+        return shutil.disk_usage(self.path).free if self.mounted else self.limit - self.written
+
+    def leave_free(self, size: int) -> Disk:
+        """Shrink the filesystem so that about `size` bytes stay free (as if something else filled it)."""
+        import shutil
+
+        if self.mounted:
+            _mount(["-o", f"remount,size={shutil.disk_usage(self.path).used + size}", str(self.path)])
+        else:
+            self.limit = self.written + size
+        return self
+
+    def read_only(self) -> Disk:
+        """Make the whole filesystem read-only (EROFS as root; EACCES by permissions otherwise)."""
+        import os
+
+        if self.mounted:
+            _mount(["-o", "remount,ro", str(self.path)])
+        else:
+            for folder, _, _ in os.walk(self.path):
+                os.chmod(folder, 0o555)
+        return self
+
+    def close(self) -> None:
+        import os
+
+        if self.mounted:
+            _RUN(["umount", "-l", str(self.path)], check=False)
+        else:
+            for folder, _, _ in os.walk(self.path):
+                os.chmod(folder, 0o755)
+
+
+def _mount(args: list[str]) -> None:
+    _RUN(["mount", *args], check=True, capture_output=True, text=True)
+
+
+def _inject_quota(disk: Disk, monkeypatch) -> None:
+    """Python-level writes under disk.path fail with ENOSPC past disk.limit bytes written there."""
+    import builtins
+    import errno
+    import io
+    import os
+    import shutil
+
+    real_open = io.open
+
+    class Quota:
+        def __init__(self, handle):
+            self._handle = handle
+
+        def write(self, data):
+            if disk.written + len(data) > disk.limit:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            disk.written += len(data)
+            return self._handle.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self._handle, name)
+
+        def __iter__(self):
+            return iter(self._handle)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._handle.close()
+
+    def quota_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        inside = isinstance(file, (str, os.PathLike)) and Path(os.path.abspath(file)).is_relative_to(disk.path)
+        return Quota(handle) if inside and any(m in mode for m in "wax+") else handle
+
+    monkeypatch.setattr(builtins, "open", quota_open)
+    monkeypatch.setattr(io, "open", quota_open)
+    monkeypatch.setattr(shutil, "_USE_CP_SENDFILE", False)
+
+
+@pytest.fixture
+def small_disk(tmp_path, monkeypatch):
+    """small_disk(bytes) -> Disk: a folder on a filesystem of that size (see Disk), unmounted afterwards."""
+    disks: list[Disk] = []
+
+    def make(size: int, name: str = "disk") -> Disk:
+        disks.append(Disk(tmp_path / f"{name}-{len(disks)}", size, monkeypatch))
+        return disks[-1]
+
+    yield make
+    for disk in reversed(disks):
+        disk.close()

@@ -4,7 +4,6 @@ embedded look-alike, and the book's subset (atomic, reused, rebuilt, bad images 
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import sys
 import zipfile
@@ -14,8 +13,8 @@ import numpy as np
 import pytest
 import requests
 
-from dlwp_utils.data import cats_vs_dogs
-from dlwp_utils.data.cats_vs_dogs import SUBSET_MARKER, dogs_vs_cats_train, embedded_train_zip, make_subsets
+from dlwp_utils.data import cats_vs_dogs, store
+from dlwp_utils.data.cats_vs_dogs import dogs_vs_cats_train, embedded_train_zip, make_subsets
 from dlwp_utils.data.images import count_images
 from dlwp_utils.data.pet_drawings import draw_pet
 from dlwp_utils.errors import DataError
@@ -202,7 +201,7 @@ def test_the_embedded_zip_is_the_same_every_time(small_embedded, tmp_path, monke
     later = time.time() + 3600
     monkeypatch.setattr(time, "time", lambda: later)  # an hour later: no timestamp may leak into the bytes
     assert embedded_train_zip(per_class=3).read_bytes() == first
-    assert not [p for p in embedded_train_zip(3).parent.iterdir() if p.name.startswith(".")]
+    assert not [p for p in embedded_train_zip(3).parent.iterdir() if ".partial-" in p.name]
 
 
 def test_drawings_are_jpegs_and_the_kind_is_checked():
@@ -242,7 +241,7 @@ def test_the_subset_has_the_books_layout_and_leaves_bad_images_out(original, tmp
     assert "3 unreadable images left out" in out
     for reason in ("cat.1.jpg (empty file (0 bytes))", "dog.2.jpg (not an image)", "cat.8.jpg (truncated or corrupt"):
         assert reason in out
-    marker = json.loads((base / SUBSET_MARKER).read_text())
+    marker = store.read_manifest(base)["info"]
     assert sorted(marker["left_out"]) == ["cat.1.jpg", "cat.8.jpg", "dog.2.jpg"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
 
@@ -277,12 +276,13 @@ def test_a_half_built_subset_from_an_older_run_is_rebuilt(original, tmp_path, ca
     half.mkdir(parents=True)
     shutil.copy(original / "cat.0.jpg", half)  # what a crashed non-atomic copy leaves behind
     base = make_subsets(original, tmp_path / "small", SPLITS)
-    assert "incomplete (an earlier run was interrupted): rebuilding it" in capsys.readouterr().out
+    assert f"{tmp_path / 'small'} is incomplete (it has no manifest: an earlier run was interrupted" in capsys.readouterr().out
     assert count_images(base / "test", ["cat", "dog"]) == {"cat": 1, "dog": 2}
 
 
-@pytest.mark.parametrize("change", ["other splits", "file deleted"])
-def test_a_different_or_damaged_subset_is_rebuilt(original, tmp_path, capsys, change):
+@pytest.mark.parametrize(("change", "said"), [("other splits", "made from other settings"),
+                                             ("file deleted", "damaged (train/dog/dog.0.jpg is missing)")])
+def test_a_different_or_damaged_subset_is_rebuilt(original, tmp_path, capsys, change, said):
     base = make_subsets(original, tmp_path / "small", SPLITS)
     splits = SPLITS
     if change == "other splits":
@@ -290,7 +290,7 @@ def test_a_different_or_damaged_subset_is_rebuilt(original, tmp_path, capsys, ch
     else:
         (base / "train" / "dog" / "dog.0.jpg").unlink()
     make_subsets(original, base, splits)
-    assert "a different or damaged subset: rebuilding it" in capsys.readouterr().out
+    assert f"{base} is {said}: rebuilding it." in capsys.readouterr().out
     assert (base / "train" / "dog" / "dog.0.jpg").exists()
 
 

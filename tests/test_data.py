@@ -9,9 +9,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from dlwp_utils.data import download, mnist
-from dlwp_utils.data.download import COMPLETE_MARKER, extract_zip, fetch_file, sha256_of
-from dlwp_utils.errors import DataError
+from dlwp_utils.data import mnist, store
+from dlwp_utils.data.download import extract_zip, fetch_file
+from dlwp_utils.data.store import MANIFEST, sha256_of
+from dlwp_utils.errors import DataError, WriteError
 
 
 def make_mnist_npz(path, n_train=30, n_test=10, dtype=np.uint8):
@@ -68,7 +69,8 @@ def test_book_profile_downloads_checks_and_caches(mnist_server, cache, capsys):
     cached = cache / "datasets" / "mnist.npz"
     assert cached.is_file() and sha256_of(cached) == mnist.MNIST_SHA256
     assert "MNIST: 30 train / 10 test digits" in capsys.readouterr().out
-    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    assert store.check(cached) is None and sorted(p.name for p in cached.parent.iterdir()) == [
+        f".mnist.npz{MANIFEST}", "mnist.npz"], "temporary files left behind"
 
 
 def test_a_cached_file_is_used_without_the_network(mnist_server, cache, monkeypatch, closed_port_url):
@@ -78,13 +80,30 @@ def test_a_cached_file_is_used_without_the_network(mnist_server, cache, monkeypa
     assert len(x_train) == 30
 
 
-def test_a_corrupt_cached_file_is_fetched_again(mnist_server, cache, capsys):
+def test_a_file_without_a_manifest_is_kept_only_if_it_matches_the_checksum(mnist_server, cache, capsys):
     cached = cache / "datasets" / "mnist.npz"
     cached.parent.mkdir(parents=True)
-    cached.write_bytes(mnist_server.read_bytes()[:1000])  # a download cut short
+    cached.write_bytes(mnist_server.read_bytes()[:1000])  # a download cut short by an older version
     (x_train, _), _ = mnist.load_mnist("book")
     assert len(x_train) == 30 and sha256_of(cached) == mnist.MNIST_SHA256
-    assert "incomplete or corrupt" in capsys.readouterr().out
+    assert "mnist.npz is incomplete (it has no manifest" in capsys.readouterr().out
+    store.discard(cached)
+    cached.write_bytes(mnist_server.read_bytes())  # what keras.datasets.mnist downloaded: sound, kept
+    mnist_server.write_bytes(b"the server must not be asked again")
+    (x_train, _), _ = mnist.load_mnist("book")
+    assert len(x_train) == 30 and store.check(cached) is None and "incomplete" not in capsys.readouterr().out
+
+
+def test_a_cached_file_damaged_after_its_download_is_fetched_again(mnist_server, cache, capsys):
+    mnist.load_mnist("book")
+    cached = cache / "datasets" / "mnist.npz"
+    with open(cached, "r+b") as handle:  # same size, one byte changed
+        handle.seek(100)
+        handle.write(bytes([handle.read(1)[0] ^ 0xFF]))
+    (x_train, _), _ = mnist.load_mnist("book")
+    assert len(x_train) == 30 and sha256_of(cached) == mnist.MNIST_SHA256
+    assert ("mnist.npz is damaged (mnist.npz does not match the SHA-256 checksum in its manifest): downloading "
+            "it again.") in capsys.readouterr().out
 
 
 def test_offline_book_profile_is_one_clear_error_and_leaves_nothing(cache, monkeypatch, closed_port_url):
@@ -130,16 +149,16 @@ def test_fetch_file_without_a_checksum_still_never_leaves_a_partial_file(http_se
     (root / "a.txt").write_text("hello")
     path = fetch_file("a.txt", f"{base}/a.txt")
     assert path.read_text() == "hello"
-    assert sorted(p.name for p in path.parent.iterdir()) == ["a.txt"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [f".a.txt{MANIFEST}", "a.txt"]
 
 
-def test_cache_dir_that_cannot_be_written_names_the_folder_and_the_setting(tmp_path, monkeypatch):
+def test_a_cache_that_cannot_be_created_names_the_folder_and_the_setting(tmp_path, monkeypatch, closed_port_url):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("DLWP_CACHE_DIR", str(blocker / "cache"))
-    with pytest.raises(DataError) as err:
-        download.cache_dir()
-    assert str(blocker / "cache") in str(err.value) and "DLWP_CACHE_DIR" in str(err.value)
+    with pytest.raises(WriteError) as err:
+        fetch_file("a.txt", f"{closed_port_url}/a.txt")
+    assert str(blocker / "cache" / "datasets") in str(err.value) and "DLWP_CACHE_DIR" in str(err.value)
 
 
 def _zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -150,13 +169,20 @@ def _zip_bytes(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_extract_zip_writes_a_completion_marker_and_reuses_the_result(tmp_path):
+def test_extract_zip_writes_a_manifest_reuses_the_result_and_redoes_a_damaged_one(tmp_path, monkeypatch, capsys):
     archive = tmp_path / "data.zip"
     archive.write_bytes(_zip_bytes({"train/cat.0.txt": b"meow", "train/dog.0.txt": b"woof"}))
     out = extract_zip(archive, tmp_path / "data")
-    assert (out / "train" / "cat.0.txt").read_bytes() == b"meow" and (out / COMPLETE_MARKER).exists()
+    assert (out / "train" / "cat.0.txt").read_bytes() == b"meow" and store.check(out) is None
+    assert sorted(store.read_manifest(out)["files"]) == ["train/cat.0.txt", "train/dog.0.txt"]
+    extract_all = zipfile.ZipFile.extractall
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", lambda *a: pytest.fail("a whole extraction was redone"))
+    assert extract_zip(archive, out) == out
     (out / "train" / "cat.0.txt").write_bytes(b"changed")
-    assert extract_zip(archive, out) == out and (out / "train" / "cat.0.txt").read_bytes() == b"changed"
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", extract_all)
+    assert extract_zip(archive, out) == out and (out / "train" / "cat.0.txt").read_bytes() == b"meow"
+    assert (f"{out} is damaged (train/cat.0.txt is 7 bytes; its manifest says 4): extracting it again."
+            in capsys.readouterr().out)
 
 
 def test_an_interrupted_extraction_is_rebuilt(tmp_path, capsys):
@@ -171,20 +197,24 @@ def test_an_interrupted_extraction_is_rebuilt(tmp_path, capsys):
 
 
 def test_an_extraction_finished_first_by_another_process_is_kept(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
     archive = tmp_path / "data.zip"
     archive.write_bytes(_zip_bytes({"train/cat.0.txt": b"meow"}))
     destination = tmp_path / "data"
     extract_all = zipfile.ZipFile.extractall
 
-    def another_process_wins(self, path):  # while we extract, another run puts a complete copy in place
+    def another_process_wins(self, path):  # while we extract, another process extracts the same archive
         extract_all(self, path)
-        (destination / "train").mkdir(parents=True)
-        (destination / "train" / "cat.0.txt").write_bytes(b"theirs")
-        (destination / COMPLETE_MARKER).write_text("extracted\n")
+        subprocess.run([sys.executable, "-c", "import sys; from dlwp_utils.data.download import extract_zip; "
+                        "extract_zip(sys.argv[1], sys.argv[2])", str(archive), str(destination)], check=True)
+        theirs.append(destination.stat().st_ino)
 
+    theirs: list[int] = []
     monkeypatch.setattr(zipfile.ZipFile, "extractall", another_process_wins)
     assert extract_zip(archive, destination) == destination
-    assert (destination / "train" / "cat.0.txt").read_bytes() == b"theirs"
+    assert [destination.stat().st_ino] == theirs and store.check(destination) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "data.zip"]  # no staging folder left
 
 

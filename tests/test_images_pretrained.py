@@ -1,4 +1,4 @@
-"""dlwp_utils.data.pretrained: ImageNet weights fetched through Keras' cache, one clear error offline."""
+"""dlwp_utils.data.pretrained: ImageNet weights fetched into the cache (DLWP_CACHE_DIR), one clear error offline."""
 
 from __future__ import annotations
 
@@ -12,22 +12,11 @@ from dlwp_utils.data.pretrained import IMAGENET_NO_TOP, imagenet_weights
 from dlwp_utils.errors import DataError
 
 
-@pytest.fixture
-def keras_home(tmp_path, monkeypatch):
-    """Keras' cache (~/.keras) redirected to a temporary folder."""
-    from keras.src.backend import config
-
-    home = tmp_path / "keras-home"
-    home.mkdir()  # keras.utils.get_file falls back to /tmp/.keras when the folder does not exist
-    monkeypatch.setattr(config, "_KERAS_DIR", str(home))
-    return home
-
-
 def serve_weights(monkeypatch, base_url, root, content=b"fake h5 weights", md5=None):
     fname = IMAGENET_NO_TOP["VGG16"][0]
     (root / fname).write_bytes(content)
     md5 = md5 or hashlib.md5(content).hexdigest()
-    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", (fname, f"{base_url}/{fname}", md5, "58 MB"))
+    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", (fname, f"{base_url}/{fname}", md5, 10))
     return fname
 
 
@@ -40,37 +29,48 @@ def test_the_constants_are_the_ones_keras_applications_uses():
 
 
 def test_embedded_profile_announces_random_weights_and_downloads_nothing(capsys, monkeypatch, closed_port_url):
-    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", ("x.h5", f"{closed_port_url}/x.h5", "0" * 32, "58 MB"))
+    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", ("x.h5", f"{closed_port_url}/x.h5", "0" * 32, 58_000_000))
     assert imagenet_weights("VGG16", "embedded") is None
     out = capsys.readouterr().out
     assert "VGG16 weights: random" in out and 'PROFILE = "book"' in out
 
 
-def test_book_profile_fetches_into_keras_cache_where_keras_applications_looks(http_server, keras_home, monkeypatch):
+def test_book_profile_fetches_into_the_cache_and_gives_keras_the_file(http_server, cache, monkeypatch, capsys):
     base, root = http_server
     fname = serve_weights(monkeypatch, base, root)
-    assert imagenet_weights("VGG16", "book") == "imagenet"
-    assert (keras_home / "models" / fname).read_bytes() == b"fake h5 weights"
+    assert imagenet_weights("VGG16", "book") == str(cache / "models" / fname)
+    assert (cache / "models" / fname).read_bytes() == b"fake h5 weights"
+    assert f"VGG16 weights: ImageNet, from {cache / 'models' / fname}." in capsys.readouterr().out
 
 
-def test_unreachable_weights_are_one_clear_error(keras_home, monkeypatch, closed_port_url):
-    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", ("w.h5", f"{closed_port_url}/w.h5", "0" * 32, "58 MB"))
+def test_weights_keras_downloaded_before_are_kept_if_their_checksum_matches(http_server, cache, monkeypatch):
+    base, root = http_server
+    fname = serve_weights(monkeypatch, base, root)
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / fname).write_bytes(b"fake h5 weights")  # what weights="imagenet" left in ~/.keras/models
+    (root / fname).unlink()  # not downloaded again
+    assert imagenet_weights("VGG16", "book") == str(cache / "models" / fname)
+
+
+def test_unreachable_weights_are_one_clear_error(cache, monkeypatch, closed_port_url):
+    monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", ("w.h5", f"{closed_port_url}/w.h5", "0" * 32, 58_000_000))
     with pytest.raises(DataError) as err:
         imagenet_weights("VGG16", "book")
     message = str(err.value)
     assert message.startswith("Could not download the ImageNet weights of VGG16 (58 MB)")
     assert 'PROFILE = "embedded"' in message and err.value.__cause__ is None
-    assert not (keras_home / "models" / "w.h5").exists()
+    assert not (cache / "models" / "w.h5").exists()
 
 
-def test_a_corrupt_download_says_so_and_is_fetched_again_next_time(http_server, keras_home, monkeypatch):
+def test_a_corrupt_download_says_so_and_is_fetched_again_next_time(http_server, cache, monkeypatch):
     base, root = http_server
     fname = serve_weights(monkeypatch, base, root, content=b"truncated", md5=hashlib.md5(b"whole").hexdigest())
-    with pytest.raises(DataError, match="incomplete or corrupt"):
+    with pytest.raises(DataError, match="is corrupt \\(its MD5 checksum does not match"):
         imagenet_weights("VGG16", "book")
+    assert not (cache / "models" / fname).exists()
     (root / fname).write_bytes(b"whole")
-    assert imagenet_weights("VGG16", "book") == "imagenet"
-    assert (keras_home / "models" / fname).read_bytes() == b"whole"
+    assert imagenet_weights("VGG16", "book") == str(cache / "models" / fname)
+    assert (cache / "models" / fname).read_bytes() == b"whole"
 
 
 def test_an_unknown_model_is_named():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from dlwp_utils.data import regression
-from dlwp_utils.data.download import sha256_of
+from dlwp_utils.data import store
+from dlwp_utils.data.store import sha256_of
 from dlwp_utils.errors import DataError
 
 
@@ -116,7 +117,8 @@ def test_book_profile_downloads_checks_caches_and_splits(boston_server, cache, c
     cached = cache / "datasets" / "boston_housing.npz"
     assert cached.is_file() and sha256_of(cached) == regression.DATASETS["boston"].sha256
     assert "Boston housing (1970s districts; the second edition's), 40 train / 10 test districts" in capsys.readouterr().out
-    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    assert store.check(cached) is None
+    assert not [p for p in cached.parent.iterdir() if ".partial-" in p.name], "temporary files left behind"
 
 
 def test_california_keeps_the_first_600_rows_as_keras_small_version_does(california_server, cache, capsys):
@@ -141,7 +143,7 @@ def test_a_corrupt_cached_file_is_fetched_again(boston_server, cache, capsys):
     cached.write_bytes(boston_server.read_bytes()[:500])  # a download cut short
     (x_train, _), _ = regression.load_house_prices("book", "boston")
     assert len(x_train) == 40 and sha256_of(cached) == regression.DATASETS["boston"].sha256
-    assert "incomplete or corrupt" in capsys.readouterr().out
+    assert "boston_housing.npz is incomplete (it has no manifest" in capsys.readouterr().out
 
 
 def test_offline_book_profile_is_one_clear_error_and_leaves_nothing(cache, monkeypatch, closed_port_url):

@@ -172,7 +172,8 @@ def test_book_profile_downloads_extracts_and_reads_the_archive(serve, cache, cap
     assert path == cache / "datasets" / "spa-eng_extracted" / "spa-eng" / "spa.txt"
     assert path.read_text(encoding="utf-8") == FIXTURE_TEXT
     assert "spa-eng: 3 English-Spanish pairs from" in capsys.readouterr().out
-    assert sorted(p.name for p in (cache / "datasets").iterdir()) == ["spa-eng.zip", "spa-eng_extracted"]
+    assert sorted(p.name for p in (cache / "datasets").iterdir()) == [
+        ".spa-eng.zip.dlwp-manifest.json", "spa-eng.zip", "spa-eng_extracted"]
 
 
 def test_a_cached_archive_is_used_without_the_network(serve, cache, monkeypatch, closed_port_url):

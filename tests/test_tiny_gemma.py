@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlwp_utils.data import tiny_gemma
-from dlwp_utils.data.download import COMPLETE_MARKER
+from dlwp_utils.data import store, tiny_gemma
 from dlwp_utils.errors import DataError, DLWPError
 
 
@@ -108,7 +107,7 @@ def test_tiny_preset_is_built_once_in_a_jax_subprocess_then_cached(cache, tmp_pa
     calls = fake_build(tmp_path, monkeypatch)
     path = tiny_gemma.tiny_gemma_preset()
     assert path == cache / "models" / tiny_gemma.tiny_preset_name()
-    assert (path / COMPLETE_MARKER).exists() and (path / "config.json").exists()
+    assert store.check(path) is None and (path / "config.json").exists()
     (command, env), = calls
     assert command[1:4] == ["-m", "dlwp_utils.data.tiny_gemma", "build"] and env["KERAS_BACKEND"] == "jax"
     assert tiny_gemma.tiny_gemma_preset() == path and len(calls) == 1  # cached
@@ -122,7 +121,7 @@ def test_an_interrupted_build_is_not_trusted(cache, tmp_path, monkeypatch, capsy
     half.mkdir(parents=True)
     (half / "config.json").write_text("{half")
     path = tiny_gemma.tiny_gemma_preset()
-    assert len(calls) == 1 and (path / COMPLETE_MARKER).exists() and (path / "config.json").read_text() == "{}"
+    assert len(calls) == 1 and store.check(path) is None and (path / "config.json").read_text() == "{}"
     assert "incomplete" in capsys.readouterr().out
 
 
@@ -133,9 +132,11 @@ def test_a_build_finished_first_by_another_process_is_kept(cache, tmp_path, monk
 
     def racing_run(command, env=None, **kwargs):
         result = inner(command, env=env, **kwargs)
-        target.mkdir(parents=True)  # meanwhile, another notebook completed the same build
-        (target / "config.json").write_text('{"winner": 1}')
-        (target / COMPLETE_MARKER).write_text("built\n")
+        def winner(folder):  # meanwhile, another notebook completed the same build
+            folder.mkdir()
+            (folder / "config.json").write_text('{"winner": 1}')
+
+        store.build(target, winner, what="the tiny Gemma preset")
         return result
 
     monkeypatch.setattr(tiny_gemma.subprocess, "run", racing_run)

@@ -11,11 +11,12 @@
     instructions     databricks-dolly-15k, or generated sums with exact answers
     gemma            a Gemma preset from Kaggle, or the tiny Gemma
     tiny_gemma       the tiny Gemma: tokenizer, corpus, pretraining, cached build
-    download         the cache, downloads with checksums, atomic extraction and builds
+    download         downloads with checksums, zip extraction
+    store            the cache, and the one way a file or folder is written and checked before use
 """
 
 from dlwp_utils.data.cats_vs_dogs import dogs_vs_cats_train, make_subsets
-from dlwp_utils.data.download import cache_dir, extract_zip, fetch_file
+from dlwp_utils.data.download import extract_zip, fetch_file
 from dlwp_utils.data.gemma import gemma_preset
 from dlwp_utils.data.images import count_images, find_bad_images
 from dlwp_utils.data.instructions import load_instructions
@@ -23,6 +24,7 @@ from dlwp_utils.data.mnist import load_mnist
 from dlwp_utils.data.pretrained import imagenet_weights
 from dlwp_utils.data.regression import load_house_prices
 from dlwp_utils.data.spa_eng import load_spa_eng
+from dlwp_utils.data.store import cache_dir
 from dlwp_utils.data.stripes import striped_pictures
 from dlwp_utils.data.tiny_gemma import tiny_gemma_preset
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from dlwp_utils.data.download import cache_dir, extract_zip
+from dlwp_utils.data import store
+from dlwp_utils.data.download import extract_zip
+from dlwp_utils.data.store import cache_dir
 from dlwp_utils.data.images import describe_bad_images, find_bad_images
 from dlwp_utils.errors import DataError
 from dlwp_utils.kaggle import kaggle_download
@@ -25,8 +25,8 @@ from dlwp_utils.profile import Profile, use_profile
 
 COMPETITION = "dogs-vs-cats"
 RULES_PAGE = "https://www.kaggle.com/c/dogs-vs-cats/rules"
+TRAIN_ZIP_BYTES = 543_000_000  # about the size of the competition's train.zip
 CLASSES = ("cat", "dog")
-SUBSET_MARKER = ".subset.json"
 
 # The embedded look-alike of train.zip: how many pictures per class, and which ones are planted
 # broken on purpose (real downloads can hold such files; the subset code must leave them out).
@@ -59,7 +59,7 @@ def dogs_vs_cats_train(profile: Profile | str | None = None) -> Path:
 
 
 def download_train_zip() -> Path:
-    """train.zip of the Kaggle competition, through kagglehub (cached in $KAGGLEHUB_CACHE).
+    """train.zip of the Kaggle competition, through kagglehub (cached in $DLWP_CACHE_DIR/kagglehub, see kaggle_download).
 
     Only train.zip is fetched (543 MB), not the whole competition (test1.zip is not used). A
     cached copy that extract_zip found corrupt is deleted there, so kagglehub fetches it again.
@@ -67,7 +67,8 @@ def download_train_zip() -> Path:
     import kagglehub
 
     return kaggle_download(lambda: kagglehub.competition_download(COMPETITION, path="train.zip"),
-                           what="the dogs-vs-cats competition data", page=RULES_PAGE, consent="the competition rules")
+                           what="the dogs-vs-cats competition data", page=RULES_PAGE, consent="the competition rules",
+                           size=TRAIN_ZIP_BYTES)
 
 
 def check_train_folder(folder: Path) -> None:
@@ -80,17 +81,14 @@ def check_train_folder(folder: Path) -> None:
 
 
 def embedded_train_zip(per_class: int) -> Path:
-    """Generate (once, cached) a train.zip laid out like the competition's: train/cat.N.jpg, train/dog.N.jpg."""
+    """Generate (once, cached, with store.build) a train.zip laid out like the competition's: train/cat.N.jpg, train/dog.N.jpg."""
     from dlwp_utils.data.pet_drawings import draw_pet
 
     recipe = json.dumps([EMBEDDED_VERSION, per_class, EMBEDDED_BROKEN], sort_keys=True).encode()
     target = cache_dir() / f"dogs-vs-cats-embedded-{hashlib.sha256(recipe).hexdigest()[:10]}.zip"
-    if target.is_file():
-        return target
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.partial-", dir=target.parent)
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
+
+    def write_zip(path: Path) -> None:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
             for index in range(per_class):
                 for label, name in enumerate(CLASSES):
                     fname = f"{name}.{index}.jpg"
@@ -98,10 +96,8 @@ def embedded_train_zip(per_class: int) -> Path:
                     member = zipfile.ZipInfo(f"train/{fname}", date_time=EMBEDDED_ZIP_DATE)
                     archive.writestr(member, _broken(EMBEDDED_BROKEN[fname], draw_pet(name, rng))
                                      if fname in EMBEDDED_BROKEN else draw_pet(name, rng))
-        os.replace(partial, target)
-    finally:
-        Path(partial).unlink(missing_ok=True)
-    return target
+
+    return store.build(target, write_zip, what="the embedded dogs-vs-cats train.zip")
 
 
 def _broken(kind: str, jpeg: bytes) -> bytes:
@@ -115,21 +111,16 @@ def make_subsets(original_dir: Path, new_base_dir: Path, splits: dict[str, tuple
     """Copy {class}.{i}.jpg for i in each split's [start, end) into new_base_dir/split/class, atomically.
 
     Unreadable images (empty, not an image, truncated) are left out, counted and reported. The
-    subset is built in a temporary sibling folder and renamed into place with a marker recording
-    what it holds: a complete subset with the same splits is reused; a half-built or different
-    one is rebuilt.
+    subset is built with store.build: in a temporary sibling folder, renamed into place with a
+    manifest recording what it holds. A complete subset with the same splits is reused; a
+    half-built, damaged or different one is rebuilt.
     """
     original_dir, new_base_dir = Path(original_dir), Path(new_base_dir)
     wanted = {"source": str(original_dir.resolve()), "splits": {k: list(v) for k, v in splits.items()},
               "classes": list(classes)}
-    recorded = _read_marker(new_base_dir)
-    if recorded is not None and {k: recorded.get(k) for k in wanted} == wanted and _intact(new_base_dir, recorded):
-        print(f"Reusing the complete subset in {new_base_dir} ({_summary(recorded)}).")
+    if store.check(new_base_dir, wanted) is None:
+        print(f"Reusing the complete subset in {new_base_dir} ({_summary(store.read_manifest(new_base_dir)['info'])}).")
         return new_base_dir
-    if new_base_dir.exists():
-        why = "incomplete (an earlier run was interrupted)" if recorded is None else "a different or damaged subset"
-        print(f"{new_base_dir} is {why}: rebuilding it.")
-        shutil.rmtree(new_base_dir)
     files = {(split, name): [original_dir / f"{name}.{i}.jpg" for i in range(start, end)]
              for split, (start, end) in splits.items() for name in classes}
     missing = [p for paths in files.values() for p in paths if not p.is_file()]
@@ -139,42 +130,27 @@ def make_subsets(original_dir: Path, new_base_dir: Path, splits: dict[str, tuple
                         f"N = {max(end for _, end in splits.values()) - 1}. Use smaller splits, or delete "
                         f"{original_dir.parent} and run the loading cell again.")
     bad = find_bad_images(p for paths in files.values() for p in paths)
-    new_base_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{new_base_dir.name}.partial-", dir=new_base_dir.parent))
-    try:
+    kept = {group: [p for p in paths if p not in bad] for group, paths in files.items()}
+
+    def copy(folder: Path) -> dict:
         counts: dict[str, dict[str, int]] = {}
-        for (split, name), paths in files.items():
-            folder = staging / split / name
-            folder.mkdir(parents=True)
-            kept = [p for p in paths if p not in bad]
-            for path in kept:
-                shutil.copyfile(path, folder / path.name)
-            counts.setdefault(split, {})[name] = len(kept)
-        marker = dict(wanted, counts=counts, left_out={p.name: why for p, why in sorted(bad.items())})
-        (staging / SUBSET_MARKER).write_text(json.dumps(marker, indent=1))
-        os.replace(staging, new_base_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    print(f"Built the subset in {new_base_dir} ({_summary(marker)}).")
+        for (split, name), paths in kept.items():
+            (folder / split / name).mkdir(parents=True)
+            for path in paths:
+                shutil.copyfile(path, folder / split / name / path.name)
+            counts.setdefault(split, {})[name] = len(paths)
+        return dict(wanted, counts=counts, left_out={p.name: why for p, why in sorted(bad.items())})
+
+    where = new_base_dir.absolute().parent
+    here = " (the folder this notebook runs in)" if where == Path.cwd() else ""
+    store.build(new_base_dir, copy, what=f"the subset {new_base_dir.name}", key=wanted, redo="rebuilding it",
+                needs=store.space_for((p.stat().st_size for paths in kept.values() for p in paths), where),
+                moved_by=f"The subset goes to {where}{here}: give make_subsets a new_base_dir in a folder you "
+                         "can write to, or start the notebook from one.")
+    print(f"Built the subset in {new_base_dir} ({_summary(store.read_manifest(new_base_dir)['info'])}).")
     if bad:
         print(f"Checked {sum(len(p) for p in files.values()):,} images: {describe_bad_images(bad)}.")
     return new_base_dir
-
-
-def _read_marker(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / SUBSET_MARKER).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _intact(folder: Path, marker: dict) -> bool:
-    """True if every split/class folder still holds the number of files the marker recorded."""
-    try:
-        return all(len(list((folder / split / name).iterdir())) == count
-                   for split, by_class in marker["counts"].items() for name, count in by_class.items())
-    except (OSError, KeyError, AttributeError):
-        return False
 
 
 def _summary(marker: dict) -> str:

@@ -1,88 +1,71 @@
-"""Fetching and unpacking files safely: a cache, checksums, and no half-written file ever trusted."""
+"""Downloads with checksums and zip extraction, each made and checked through dlwp_utils.data.store."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 import zipfile
+import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from dlwp_utils.errors import DataError
+from dlwp_utils.data import store
+from dlwp_utils.data.store import cache_dir
+from dlwp_utils.errors import DataError, WriteError
 
 if TYPE_CHECKING:
     import numpy as np
 
-CACHE_ENV = "DLWP_CACHE_DIR"
-COMPLETE_MARKER = ".complete"
+__all__ = ["cache_dir", "download_failed", "extract_zip", "fetch_file", "read_npz"]
 
 
-def cache_dir(subdir: str = "datasets") -> Path:
-    """The writable folder downloads go to: $DLWP_CACHE_DIR, else $KERAS_HOME, else ~/.keras."""
-    root = os.environ.get(CACHE_ENV) or os.environ.get("KERAS_HOME") or "~/.keras"
-    path = Path(root).expanduser() / subdir
-    return ensure_writable(path, setting=CACHE_ENV)
+def fetch_file(fname: str, origin: str, *, file_hash: str | None = None, size: int | None = None,
+               subdir: str = "datasets", what: str | None = None) -> Path:
+    """`origin` downloaded (keras.utils.get_file) into the cache as `subdir/fname`, once.
+
+    `file_hash` is the published SHA-256 or MD5 (as keras.utils.get_file takes it); a download
+    that does not match is deleted with one clear error. `size` (bytes, at least) is checked
+    against the free space first. The file is built with store.build: a cached copy is used
+    while it matches its manifest, and a file Keras itself downloaded there is kept if it
+    matches `file_hash`.
+    """
+    what = what or fname
+
+    def download(path: Path) -> None:
+        import keras
+
+        try:
+            keras.utils.get_file(fname, origin=origin, cache_dir=str(path.parent), cache_subdir=".")
+        except OSError as err:
+            if store.is_write_failure(err):
+                raise  # the disk, not the network: store.build explains it
+            raise download_failed(what, origin, err) from None
+        except Exception as err:  # get_file wraps every URL error in a bare Exception
+            raise download_failed(what, origin, err) from None
+        if file_hash is not None and not matches(path, file_hash):
+            raise DataError(
+                f"The download of {what} from {origin} is corrupt (its {_algorithm(file_hash)} checksum does "
+                f"not match {file_hash}). It was deleted; run this cell again. If it keeps failing, the file "
+                "on the server has changed: please report it."
+            )
+
+    adopt = (lambda path: matches(path, file_hash)) if file_hash else None
+    return store.build(cache_dir(subdir) / fname, download, what=what, needs=size, adopt=adopt,
+                       redo="downloading it again")
 
 
-def ensure_writable(path: Path, *, setting: str) -> Path:
-    """Create `path` if needed; raise a DataError naming it and `setting` if it cannot be written."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-")
-        probe.close()
-    except OSError as err:
-        raise DataError(
-            f"Cannot write to the folder {path} ({err.strerror or err}). Point {setting} at a folder "
-            f"you can write to, e.g. `export {setting}=$HOME/dlwp-cache`, or in the notebook "
-            f'`os.environ["{setting}"] = "/tmp/dlwp-cache"` before this cell.'
-        ) from None
-    return path
-
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
+def matches(path: Path, file_hash: str) -> bool:
+    """True if the file's SHA-256 (64 hex digits) or MD5 (32) is `file_hash`."""
+    if len(file_hash) == 64:
+        return store.sha256_of(path) == file_hash
+    digest = hashlib.md5()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return digest.hexdigest() == file_hash
 
 
-def fetch_file(fname: str, origin: str, *, sha256: str | None = None, subdir: str = "datasets") -> Path:
-    """Download `origin` into the cache as `fname` with keras.utils.get_file, atomically.
-
-    A cached file is reused when its checksum matches (or when none is known). The download
-    goes to a temporary folder first and is moved into place only when complete and verified,
-    so an interrupted run never leaves a file that the next run would trust.
-    """
-    target = cache_dir(subdir) / fname
-    if target.exists():
-        if sha256 is None or sha256_of(target) == sha256:
-            return target
-        print(f"The cached {target} is incomplete or corrupt (checksum mismatch): fetching it again.")
-        target.unlink()
-
-    import keras
-
-    partial = Path(tempfile.mkdtemp(prefix=f".{fname}.partial-", dir=target.parent))
-    try:
-        try:
-            keras.utils.get_file(fname, origin=origin, cache_dir=str(partial), cache_subdir=".")
-        except Exception as err:  # get_file wraps every URL error in a bare Exception
-            raise download_failed(fname, origin, err) from None
-        downloaded = partial / fname
-        if sha256 is not None and sha256_of(downloaded) != sha256:
-            raise DataError(
-                f"The download of {fname} from {origin} is corrupt (its SHA-256 checksum does not "
-                f"match {sha256}). It was deleted; run this cell again. If it keeps failing, the file "
-                "on the server has changed: please report it."
-            )
-        os.replace(downloaded, target)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return target
+def _algorithm(file_hash: str) -> str:
+    return "SHA-256" if len(file_hash) == 64 else "MD5"
 
 
 def download_failed(what: str, origin: str, err: Exception) -> DataError:
@@ -96,66 +79,62 @@ def download_failed(what: str, origin: str, err: Exception) -> DataError:
 
 
 def read_npz(path: Path, keys: tuple[str, ...], *, what: str) -> dict[str, np.ndarray]:
-    """The arrays `keys` of an .npz file; a file that cannot be read is deleted with one clear error."""
+    """The arrays `keys` of an .npz file; a file that cannot be read as one is deleted with one clear error."""
     import numpy as np
 
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in keys}
-    except (OSError, ValueError, KeyError, EOFError) as err:
-        Path(path).unlink(missing_ok=True)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        if isinstance(err, PermissionError):
+            raise DataError(f"Cannot read {path} (permission denied). Fix its permissions.") from None
+        store.discard(path)
         raise DataError(
-            f"{path} is not a readable {what} file ({type(err).__name__}: {err}). It was deleted; "
-            "run this cell again to download it afresh."
+            f"{path} is not a readable {what} file (reading it as .npz failed: {type(err).__name__}: {err}). "
+            "It was deleted; run this cell again to download it afresh."
         ) from None
 
 
-def build_once(destination: Path, build: Callable[[Path], None], *, rebuild: bool = False) -> Path:
-    """`destination`, complete: reused if a run finished it, else made by `build(folder)` atomically.
-
-    `build` fills a folder that does not exist yet, inside a temporary sibling; a completion
-    marker is written last and the folder is renamed into place, so an interrupted run never
-    leaves a folder the next run would trust. A destination without the marker is announced
-    and rebuilt; a copy that another process (another backend's run) completed first is kept.
-    """
-    destination = Path(destination)
-    if (destination / COMPLETE_MARKER).exists() and not rebuild:
-        return destination
-    if destination.exists():
-        if not rebuild:
-            print(f"{destination} is incomplete (an earlier run was interrupted): rebuilding it.")
-        shutil.rmtree(destination)
-    ensure_writable(destination.parent, setting=CACHE_ENV)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
-    try:
-        built = staging / destination.name
-        build(built)
-        (built / COMPLETE_MARKER).write_text("complete\n")
-        try:
-            os.replace(built, destination)
-        except OSError:  # another process finished first: keep its copy
-            if not (destination / COMPLETE_MARKER).exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return destination
-
-
 def extract_zip(archive: Path, destination: Path) -> Path:
-    """Unpack `archive` into `destination` once (see build_once); a corrupt archive is deleted with a clear error."""
+    """Unpack `archive` into the folder `destination` once, with store.build.
+
+    Before extracting, the archive's integrity is checked (its directory, and every member's
+    CRC-32): only an archive that fails that check is deleted, and the error says so. A disk
+    that fills up while extracting is a WriteError, and the archive is kept.
+    """
+    archive, destination = Path(archive), Path(destination)
+    stat = archive.stat()
+    key = {"archive": archive.name, "bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
+    if store.check(destination, key) is None:
+        return destination
+    needs = store.space_for((member.file_size for member in sound_members(archive)), destination.parent)
 
     def unpack(folder: Path) -> None:
-        try:
-            with zipfile.ZipFile(archive) as zipped:
-                broken = zipped.testzip()
-                if broken is not None:
-                    raise zipfile.BadZipFile(f"member {broken} fails its CRC check")
-                zipped.extractall(folder)
-        except (zipfile.BadZipFile, EOFError, OSError) as err:
-            Path(archive).unlink(missing_ok=True)
-            raise DataError(
-                f"The archive {archive} is truncated or corrupt ({err}). It was deleted; run this "
-                "cell again to fetch a fresh copy."
-            ) from None
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(folder)
 
-    return build_once(destination, unpack)
+    try:
+        return store.build(destination, unpack, what=f"the files of {archive.name}", key=key, needs=needs,
+                           redo="extracting it again")
+    except WriteError as err:
+        raise WriteError(f"{err} The archive {archive} passed its check (every member's CRC-32) and was kept.") from None
+
+
+def sound_members(archive: Path) -> list[zipfile.ZipInfo]:
+    """The members of a zip archive that passes its check; a DataError (the archive deleted) if it fails."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            broken = zipped.testzip()
+            members = zipped.infolist()
+    except (zipfile.BadZipFile, EOFError, zlib.error) as err:
+        failed = f"it is not a complete zip archive ({err})"
+    except OSError as err:
+        raise DataError(f"Cannot read the archive {archive} ({err.strerror or err}). It was kept; fix the "
+                        "cause and run this cell again.") from None
+    else:
+        if broken is None:
+            return members
+        failed = f"its member {broken} fails its CRC-32 check"
+    store.discard(archive)
+    raise DataError(f"The archive {archive} is truncated or corrupt: {failed}. It was deleted; run this cell "
+                    "again to get a fresh copy.")

@@ -6,6 +6,7 @@ import json
 import random
 from pathlib import Path
 
+from dlwp_utils.data import store
 from dlwp_utils.data.download import fetch_file
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
@@ -13,6 +14,7 @@ from dlwp_utils.profile import Profile, use_profile
 # The file the keras-io Gemma LoRA example downloads (Hugging Face publishes no stable checksum).
 DOLLY_URL = "https://huggingface.co/datasets/databricks/databricks-dolly-15k/resolve/main/databricks-dolly-15k.jsonl"
 DOLLY_FILE = "databricks-dolly-15k.jsonl"
+DOLLY_BYTES = 13_000_000  # about its size (at least)
 DOLLY_FIELDS = ("instruction", "context", "response", "category")
 
 HELD_OUT_FRACTION = 0.2
@@ -35,7 +37,7 @@ def load_instructions(profile: Profile | str | None = None, *, limit: int | None
         print(f"Instructions: embedded, {len(train)} train / {len(held_out)} held-out generated questions "
               f'("{examples[0]["instruction"]}" -> "{examples[0]["response"]}"). PROFILE = "book" uses databricks-dolly-15k.')
         return train, held_out
-    path = fetch_file(DOLLY_FILE, DOLLY_URL)
+    path = fetch_file(DOLLY_FILE, DOLLY_URL, size=DOLLY_BYTES)
     examples = read_dolly(path)[:limit] if limit else read_dolly(path)
     train, held_out = split_examples(examples)
     print(f"Instructions: databricks-dolly-15k, {len(train):,} train / {len(held_out):,} held-out examples "
@@ -69,7 +71,7 @@ def read_dolly(path: Path) -> list[Example]:
 
 def _invalid(path: Path, why: str) -> DataError:
     """Delete a bad download and return the error that says so."""
-    Path(path).unlink(missing_ok=True)
+    store.discard(path)
     return DataError(f"{path} is not a valid databricks-dolly-15k file: {why}. It was deleted; run this cell "
                     "again to download it afresh.")
 

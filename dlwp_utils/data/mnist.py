@@ -13,6 +13,7 @@ from dlwp_utils.profile import Profile, use_profile
 # The file keras.datasets.mnist.load_data() downloads, and its published checksum.
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+MNIST_BYTES = 11_490_434  # its size: the disk space a download needs
 
 EMBEDDED_TEST_FRACTION = 0.2
 Split = tuple[np.ndarray, np.ndarray]
@@ -34,7 +35,7 @@ def load_mnist(profile: Profile | str | None = None) -> tuple[Split, Split]:
             'PROFILE = "book" loads the 70,000 MNIST digits.'
         )
         return train, test
-    path = fetch_file("mnist.npz", MNIST_URL, sha256=MNIST_SHA256)
+    path = fetch_file("mnist.npz", MNIST_URL, file_hash=MNIST_SHA256, size=MNIST_BYTES)
     train, test = read_mnist_npz(path)
     print(f"MNIST: {len(train[0]):,} train / {len(test[0]):,} test digits from {path}.")
     return train, test

@@ -24,6 +24,7 @@ class HousePrices:
     rows: int  # the rows keras.datasets keeps (California's "small" version: the first 600)
     features: tuple[str, ...]
     unit: str  # of the targets
+    bytes: int  # the file's size, at least: the disk space its download needs
 
 
 # The files keras.datasets.<name>.load_data() downloads, and their published checksums.
@@ -33,13 +34,13 @@ DATASETS = {
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/california_housing.npz",
         "1a2e3a52e0398de6463aebe6f4a8da34fb21fbb6b934cf88c3425e766f2a1a6f",
         600, ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"),
-        "median home value in dollars"),
+        "median home value in dollars", 700_000),
     "boston": HousePrices(
         "Boston housing (1970s districts; the second edition's)",
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/boston_housing.npz",
         "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5",
         506, ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT"),
-        "median home value in k$"),
+        "median home value in k$", 57_026),
 }
 # keras.datasets' defaults for both: shuffle with this seed, last 20% for test.
 TEST_SPLIT = 0.2
@@ -69,7 +70,7 @@ def load_house_prices(profile: Profile | str | None = None, dataset: str = "cali
               f"generated districts, {len(spec.features)} features, target = {spec.unit}. "
               f'PROFILE = "book" downloads the real ones.')
         return train, test
-    path = fetch_file(Path(spec.url).name, spec.url, sha256=spec.sha256)
+    path = fetch_file(Path(spec.url).name, spec.url, file_hash=spec.sha256, size=spec.bytes)
     x, y = read_house_prices_npz(path, dataset)
     train, test = keras_split(x[: spec.rows], y[: spec.rows])
     print(f"House prices: {spec.title}, {len(train[0])} train / {len(test[0])} test districts, "

@@ -6,18 +6,19 @@ notebook's parsing code is the same for both.
 
 from __future__ import annotations
 
-import os
+import hashlib
 import random
-import shutil
-import tempfile
 from pathlib import Path
 
-from dlwp_utils.data.download import cache_dir, extract_zip, fetch_file
+from dlwp_utils.data import store
+from dlwp_utils.data.download import extract_zip, fetch_file
+from dlwp_utils.data.store import cache_dir
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
 
 # The archive the book (and keras-io's translation examples) download.
 SPA_ENG_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
+SPA_ENG_BYTES = 2_600_000  # about the size of spa-eng.zip (at least)
 TEXT_FILE = Path("spa-eng") / "spa.txt"
 EMBEDDED_PAIRS = 4000
 EMBEDDED_SEED = 2024
@@ -106,7 +107,7 @@ def load_spa_eng(profile: Profile | str | None = None) -> Path:
             'PROFILE = "book" downloads the book\'s spa-eng.zip.'
         )
         return path
-    archive = fetch_file("spa-eng.zip", SPA_ENG_URL)
+    archive = fetch_file("spa-eng.zip", SPA_ENG_URL, size=SPA_ENG_BYTES)
     folder = extract_zip(archive, cache_dir() / "spa-eng_extracted")
     path = folder / TEXT_FILE
     try:
@@ -117,8 +118,8 @@ def load_spa_eng(profile: Profile | str | None = None) -> Path:
             )
         n = count_pairs(path)
     except DataError as err:
-        shutil.rmtree(folder, ignore_errors=True)
-        archive.unlink(missing_ok=True)
+        store.discard(folder)
+        store.discard(archive)
         raise DataError(
             f"{err} The archive and its extracted folder were deleted: run this cell again. If it "
             "happens again, the file on the server has changed: please report it, and use "
@@ -146,18 +147,17 @@ def count_pairs(path: Path) -> int:
 
 
 def write_embedded_corpus(folder: Path, n_pairs: int = EMBEDDED_PAIRS, seed: int = EMBEDDED_SEED) -> Path:
-    """Write the generated corpus as `folder/spa-eng/spa.txt` atomically; return that path."""
-    target = Path(folder) / TEXT_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """The generated corpus as `folder/spa-eng/spa.txt`, written once with store.build; return that path."""
     text = "".join(f"{english}\t{spanish}\n" for english, spanish in generate_pairs(n_pairs, seed))
-    handle, temporary = tempfile.mkstemp(prefix=".spa.txt.partial-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, target)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
-    return target
+    encoded = text.encode("utf-8")
+
+    def write(path: Path) -> None:
+        (path / TEXT_FILE).parent.mkdir(parents=True)
+        (path / TEXT_FILE).write_bytes(encoded)
+
+    key = {"pairs": n_pairs, "seed": seed, "sha256": hashlib.sha256(encoded).hexdigest()}  # new rules: a new corpus
+    return store.build(Path(folder), write, what="the embedded spa-eng corpus", key=key, needs=len(encoded),
+                       redo="writing it again") / TEXT_FILE
 
 
 def generate_pairs(n_pairs: int = EMBEDDED_PAIRS, seed: int = EMBEDDED_SEED) -> list[tuple[str, str]]:

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlwp_utils.backend import stderr_tail
-from dlwp_utils.data.download import COMPLETE_MARKER, build_once, cache_dir
+from dlwp_utils.data import store
+from dlwp_utils.data.store import cache_dir
 from dlwp_utils.data.instructions import arithmetic_facts
 from dlwp_utils.errors import DataError, DLWPError
 
@@ -49,6 +50,7 @@ RECIPE = {
 }
 CORPUS_VERSION = 2  # bump when the corpus, tokenizer or model code below changes
 INFO_FILE = "dlwp_tiny_gemma.json"
+PRESET_BYTES = 900_000  # at least the disk space the preset takes (922,835 bytes when last built)
 BUILD_BACKEND = "jax"
 
 _NOUNS = "cat dog bird fish fox cow horse mouse owl bee".split()
@@ -64,25 +66,35 @@ def tiny_preset_name() -> str:
 
 
 def tiny_gemma_preset(*, rebuild: bool = False) -> Path:
-    """The tiny Gemma preset directory in the cache, built (in a JAX subprocess) if needed."""
+    """The tiny Gemma preset directory in the cache, built (in a JAX subprocess, with store.build) if needed."""
     target = cache_dir("models") / tiny_preset_name()
-    if (target / COMPLETE_MARKER).exists() and not rebuild:
-        return target
-    print("Building the tiny Gemma preset (first use only, about a minute): tokenizer, model, pretraining...")
+    if rebuild:
+        store.discard(target)
     started = time.perf_counter()
 
     def build_in_jax(folder: Path) -> None:
+        print("Building the tiny Gemma preset (first use only, about a minute): tokenizer, model, pretraining...")
         env = dict(os.environ, KERAS_BACKEND=BUILD_BACKEND, JAX_PLATFORMS="cpu")
         result = subprocess.run([sys.executable, "-m", "dlwp_utils.data.tiny_gemma", "build", str(folder)],
                                 env=env, capture_output=True, text=True)
         if result.returncode != 0:
+            code = written_errno(result.stderr)
+            if code is not None:  # the disk, not the build: store.build explains it
+                raise OSError(code, os.strerror(code), str(folder))
             raise DLWPError(f"Building the tiny Gemma preset failed (exit code {result.returncode}): "
                             f"{stderr_tail(result.stderr)} Fix the cause, then run this cell again; nothing "
                             "half-built was kept.")
+        print(f"Built in {time.perf_counter() - started:.0f} s and cached in {target}.")
 
-    build_once(target, build_in_jax, rebuild=rebuild)
-    print(f"Built in {time.perf_counter() - started:.0f} s and cached in {target}.")
-    return target
+    return store.build(target, build_in_jax, what="the tiny Gemma preset", needs=PRESET_BYTES, redo="rebuilding it")
+
+
+def written_errno(stderr: str) -> int | None:
+    """The errno of a write refused (no space, read-only, ...) that a build process died of, if that is what it died of."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    found = re.search(r"\[Errno (\d+)\]|errno = (\d+)", lines[-1]) if lines else None
+    code = int(found.group(1) or found.group(2)) if found else None
+    return code if code in store.WRITE_ERRNOS else None
 
 
 def prose_sentence(rng: random.Random) -> str:
