@@ -126,8 +126,9 @@ def test_installing_dlwp_utils_adds_nothing_but_itself(resolution):
     assert report is not None, "the resolution failed: see test_installing_dlwp_utils_changes_no_colab_package"
     pins = colab.pins()
     installed = {colab.normalize(item["metadata"]["name"]): item["metadata"]["version"] for item in report["install"]}
-    added = sorted(f"{name}=={version}" for name, version in installed.items() if name not in pins | ALLOWED_NEW)
-    assert "dlwp-utils" not in pins and not added, (
+    added = sorted(f"{name}=={version}" for name, version in installed.items() if name not in set(pins) | ALLOWED_NEW)
+    assert "dlwp-utils" not in pins, "Colab ships a dlwp-utils of its own: the install would replace it"
+    assert not added, (
         f"installing dlwp-utils would add packages Colab lacks: {added}. Declare them in an extra instead "
         "(pyproject.toml [project.optional-dependencies]), or drop them.")
 
