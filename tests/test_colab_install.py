@@ -11,8 +11,10 @@ googlecolab/backend-info; refresh with `python -m maintainer.colab_constraints`)
    and what pip would move it to);
 2. the same report: everything it installs is a Colab package at Colab's version, or dlwp-utils
    (this catches jedi, which Colab lacks although its IPython 7.34 requires it);
-3. pip's own upgrade-only-if-needed choice in a fake Colab environment (a venv whose
-   site-packages holds a bare .dist-info per Colab package): it must replace nothing.
+3. pip's own upgrade-only-if-needed choice in a fake Colab environment (a venv of Colab's Python
+   where one is found, $COLAB_PYTHON or python3.13, else this one; its site-packages holds a bare
+   .dist-info per Colab package): it must replace nothing;
+4. every module the notebooks and dlwp_utils import is on Colab or in the dependencies.
 
 They need PyPI (CI has it). pip downloads the wheels of the closure once (about 100 MB: the index
 serves no separate metadata files) and caches them; with a warm cache they take about 20 s.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import json
+import os
 import re
 import subprocess
 import sys
@@ -135,7 +138,8 @@ def test_installing_dlwp_utils_adds_nothing_but_itself(resolution):
 
 def _fake_colab(root: Path, pins: dict[str, str]) -> Path:
     """A venv without pip whose site-packages holds a bare .dist-info for each Colab package."""
-    python = next((c for c in (f"python{COLAB_PYTHON}", sys.executable) if _minor(c) == COLAB_PYTHON), sys.executable)
+    candidates = (os.environ.get("COLAB_PYTHON"), f"python{COLAB_PYTHON}", sys.executable)  # COLAB_PYTHON: as in make
+    python = next((c for c in candidates if c and _minor(c) == COLAB_PYTHON), sys.executable)
     subprocess.run([python, "-m", "venv", "--without-pip", str(root)], check=True)
     interpreter = root / "bin" / "python"
     site = Path(subprocess.run([str(interpreter), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
