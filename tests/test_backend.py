@@ -191,6 +191,9 @@ def test_supported_or_absent_versions_say_nothing(monkeypatch, installed):
 
 
 def _check_backend_output(monkeypatch, capsys, *, accelerated, profile=None):
+    # Keras and its backend first: JAX looks for google.colab's own modules when it is imported.
+    import keras  # noqa: F401
+
     monkeypatch.setitem(sys.modules, "google.colab", SimpleNamespace())
     monkeypatch.setattr(backend, "_accelerated", lambda: accelerated)
     if profile is None:
