@@ -2,6 +2,9 @@
 #   make run    execute every notebook on every backend (embedded profile) -> build/index.html, build/report.md
 #   make test   unit tests, notebook hygiene, nbval on every notebook x backend, floors, baseline, browser checks
 # Both create .venv and install requirements.txt first if needed. `make help` lists every target.
+# The same tests under the two other dependency sets (neither is part of `make test` or .ci/run):
+#   make test-colab    Colab's versions (constraints/colab.txt) on Colab's Python 3.13 -> .venv-colab
+#   make test-latest   the newest release of everything requirements.txt names      -> .venv-latest
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +17,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dlwp-installed
 BENCH_OUT := $(if $(PUBLISH),benchmarks,build/bench)
 
-.PHONY: help setup run test baseline bench lab hygiene clean
+.PHONY: help setup run test baseline bench lab hygiene clean test-colab test-latest colab-constraints
 
 help:
 	@echo "Targets:"
@@ -26,6 +29,9 @@ help:
 	@echo "  make lab        JupyterLab in the venv on 127.0.0.1, KERAS_BACKEND = the first of BACKENDS"
 	@echo "  make hygiene    the notebook checks alone"
 	@echo "  make setup      create $(VENV) and install requirements.txt and dlwp_utils (the others do it themselves)"
+	@echo "  make test-colab the same tests on Colab's versions (constraints/colab.txt, Python 3.13) in .venv-colab"
+	@echo "  make test-latest the same tests on the newest release of every requirement in .venv-latest"
+	@echo "  make colab-constraints  rewrite constraints/colab.txt from Colab's newest published freeze"
 	@echo "  make clean      remove build/"
 	@echo "Variables (now):"
 	@echo "  BACKENDS=$(BACKENDS)   comma-separated: jax, tensorflow, torch"
@@ -59,6 +65,38 @@ lab: setup
 	@$(PY) -c "from dlwp_utils.backend import parse_backends; import sys; parse_backends('$(BACKENDS)')" || exit 2
 	@echo "JupyterLab with KERAS_BACKEND=$(firstword $(subst $(comma), ,$(BACKENDS))) (another: make lab BACKENDS=torch)"
 	KERAS_BACKEND=$(firstword $(subst $(comma), ,$(BACKENDS))) $(VENV)/bin/jupyter lab --ip 127.0.0.1 --no-browser
+
+# --- the other dependency sets (maintainer/depsets.py says how each one is installed) ---------------
+# Judged by the floors, not by the baseline: tests/results/baseline.json records requirements.txt's versions.
+# Colab's Python (constraints/colab.txt's header). .venv-colab takes about 7.5 GB with PyPI's torch.
+COLAB_PYTHON ?= python3.13
+LATEST_PYTHON ?= $(PYTHON)
+# The torch requirement of the newest set. A bare `torch` from PyPI is a CUDA build of several GB:
+# on a CPU machine add PyTorch's CPU index (PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu).
+TORCH_LATEST ?= torch
+COLAB_VENV := .venv-colab
+LATEST_VENV := .venv-latest
+
+# Rebuilt from nothing when the set changes: a leftover newer package would not be Colab's version.
+$(COLAB_VENV)/.dlwp-installed: requirements.txt constraints/colab.txt pyproject.toml maintainer/depsets.py
+	rm -rf $(COLAB_VENV)
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m maintainer.depsets install colab
+	@touch $@
+
+test-colab: $(COLAB_VENV)/.dlwp-installed
+	$(COLAB_VENV)/bin/python -m maintainer.depsets versions colab
+	$(COLAB_VENV)/bin/python -m maintainer.matrix --backends "$(BACKENDS)" --no-baseline
+
+# Upgraded on every run: the point is to meet each new release within a week.
+test-latest:
+	@test -x $(LATEST_VENV)/bin/python || $(LATEST_PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m maintainer.depsets install latest --torch "$(TORCH_LATEST)"
+	$(LATEST_VENV)/bin/python -m maintainer.matrix --backends "$(BACKENDS)" --no-baseline
+
+# Rewrite constraints/colab.txt from Colab's newest published freeze (googlecolab/backend-info).
+colab-constraints:
+	$(PYTHON) -m maintainer.colab_constraints
 
 hygiene: setup
 	$(PY) -m maintainer.hygiene check

@@ -1,11 +1,13 @@
-"""The backend and its devices: choose and check the backend before Keras is imported, list the devices,
-the dtype they suit, simulated devices for keras.distribution, seeds, Colab detection."""
+"""The backend and its devices: choose and check the backend before Keras is imported, check the Keras
+and KerasHub versions, list the devices, the dtype they suit, simulated devices for keras.distribution,
+seeds, Colab and Kaggle detection."""
 
 from __future__ import annotations
 
 import difflib
 import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,10 @@ from dlwp_utils.errors import BackendError, DLWPError
 
 BACKENDS = ("jax", "tensorflow", "torch")
 DEFAULT_BACKEND = "jax"
+# The oldest versions the notebooks are tested with: Colab's (make test-colab, constraints/colab.txt).
+OLDEST_SUPPORTED = {"keras": "3.13.2", "keras-hub": "0.26.0"}
+# GPUs compute in bfloat16 natively from compute capability 8.0 on (A100, L4, H100); a T4 is 7.5.
+NATIVE_BFLOAT16_CAPABILITY = (8, 0)
 
 # Names people type for a backend, mapped to the name Keras expects.
 _ALIASES = {
@@ -88,6 +94,36 @@ def check_backend(default: str = DEFAULT_BACKEND) -> None:
     import keras  # noqa: F401  (imported here, after the check, on purpose)
 
     print(environment_report())
+    for line in version_warnings():
+        print(line)
+    if in_colab() and os.environ.get("DLWP_PROFILE", "book") == "book" and not _accelerated():
+        # On Colab the profile is "book" unless $DLWP_PROFILE says otherwise (dlwp_utils.profile).
+        print(NO_GPU_ON_COLAB)
+
+
+NO_GPU_ON_COLAB = ("No GPU: the book profile trains at the book's sizes, which takes hours on a CPU. Choose "
+                   "Runtime > Change runtime type > T4 GPU and run the notebook again from the top, or set "
+                   'PROFILE = "embedded" in the parameters cell.')
+
+
+def version_warnings() -> list[str]:
+    """One line per installed package older than OLDEST_SUPPORTED, with the command that upgrades it."""
+    lines = []
+    for package, oldest in OLDEST_SUPPORTED.items():
+        installed = _version(package)
+        if installed != "?" and _release(installed) < _release(oldest):
+            upgrade = f'pip install -U "{package}>={oldest}"'
+            where = (f"run `%{upgrade}` in a cell, then Runtime > Restart session" if in_colab() else
+                     f"run `{upgrade}` (or `make setup` in the repository), then restart the kernel")
+            lines.append(f"{package} {installed} is older than {oldest}, the oldest version these notebooks are "
+                         f"tested with, and some cells may fail. To upgrade, {where}.")
+    return lines
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The release numbers of a version string: "3.13.2rc1" -> (3, 13, 2)."""
+    match = re.match(r"\d+(\.\d+)*", version.strip())
+    return tuple(int(part) for part in match.group().split(".")) if match else (0,)
 
 
 def _imported_backend() -> str | None:
@@ -106,7 +142,7 @@ def environment_report() -> str:
 
     backend = keras.backend.backend()
     package = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}[backend]
-    where = "Colab" if in_colab() else "local"
+    where = "Colab" if in_colab() else "Kaggle" if in_kaggle() else "local"
     return (
         f"Backend: {backend} {_version(package)} | keras {_version('keras')} | "
         f"devices: {', '.join(list_devices())} | {where}"
@@ -134,9 +170,73 @@ def list_devices() -> list[str]:
 
 
 def preferred_dtype() -> str:
-    """"bfloat16" when the backend computes on a GPU or TPU (half the memory), else "float32"."""
-    accelerated = any(not device.startswith("cpu") for device in list_devices())
-    return "bfloat16" if accelerated else "float32"
+    """"bfloat16" where every accelerator computes in it natively (TPUs, GPUs of compute capability 8.0 or
+    more), else "float32", as the book does (CPUs, and GPUs such as Colab's T4, which only emulate it)."""
+    found = accelerators()
+    native = bool(found) and all(kind == "tpu" or (capability or (0, 0)) >= NATIVE_BFLOAT16_CAPABILITY
+                                 for kind, capability in found)
+    return "bfloat16" if native else "float32"
+
+
+def accelerators() -> list[tuple[str, tuple[int, int] | None]]:
+    """("gpu", compute capability or None) or ("tpu", None) for each accelerator the active backend sees."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax_accelerators(jax)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tensorflow_accelerators(tf)
+    import torch
+
+    return torch_accelerators(torch)
+
+
+def jax_accelerators(jax) -> list[tuple[str, tuple[int, int] | None]]:
+    """JAX: a CUDA device's `compute_capability` attribute is a string such as "7.5"."""
+    found = []
+    for device in jax.devices():
+        if device.platform == "tpu":
+            found.append(("tpu", None))
+        elif device.platform == "gpu":
+            found.append(("gpu", _capability(getattr(device, "compute_capability", None))))
+    return found
+
+
+def tensorflow_accelerators(tf) -> list[tuple[str, tuple[int, int] | None]]:
+    """TensorFlow: tf.config.experimental.get_device_details(gpu)["compute_capability"] is a pair such as (7, 5)."""
+    found = [("tpu", None) for _ in tf.config.list_logical_devices("TPU")]
+    for gpu in tf.config.list_physical_devices("GPU"):
+        found.append(("gpu", _capability(tf.config.experimental.get_device_details(gpu).get("compute_capability"))))
+    return found
+
+
+def torch_accelerators(torch) -> list[tuple[str, tuple[int, int] | None]]:
+    """PyTorch: torch.cuda.get_device_capability(i) is a pair such as (7, 5).
+
+    Not torch.cuda.is_bf16_supported(): by default it also answers True for GPUs that only emulate bfloat16.
+    """
+    if not torch.cuda.is_available():
+        return []
+    return [("gpu", _capability(torch.cuda.get_device_capability(i))) for i in range(torch.cuda.device_count())]
+
+
+def _capability(value) -> tuple[int, int] | None:
+    """(major, minor) from "8.6", (8, 6) or [8, 6]; None if it is missing or not of that form."""
+    try:
+        major, minor = (value.split(".") if isinstance(value, str) else value)[:2]
+        return int(major), int(minor)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _accelerated() -> bool:
+    """True if the active backend computes on anything but the CPU."""
+    return any(not device.startswith("cpu") for device in list_devices())
 
 
 def run_on_simulated_devices(script: str | Path, *args: str | Path, devices: int = 8) -> None:
@@ -173,3 +273,8 @@ def set_seed(seed: int) -> None:
 def in_colab() -> bool:
     """True when running inside Google Colab."""
     return "google.colab" in sys.modules
+
+
+def in_kaggle() -> bool:
+    """True when running in a Kaggle notebook (Kaggle sets KAGGLE_KERNEL_RUN_TYPE there)."""
+    return bool(os.environ.get("KAGGLE_KERNEL_RUN_TYPE"))

@@ -4,10 +4,14 @@
     python -m maintainer.hygiene clean NOTEBOOK...   # drop execution counts and unchecked outputs
     python -m maintainer.hygiene refresh NOTEBOOK... # re-run on each backend, store the checked outputs
     python -m maintainer.hygiene tables              # rewrite the chapter READMEs' parameter tables
+    python -m maintainer.hygiene setup               # every notebook: the setup cell, a GPU runtime on Colab
+    python -m maintainer.hygiene fork URL [--ref REF] # point the install and the Colab badges at a fork
 
 A committed notebook has no execution counts and no outputs, except the cells tagged
 `nbval-check-output` (a hidden cell tag), whose stored output nbval compares on every backend.
-Each chapter README's parameter table is written from its notebook's parameters cell.
+Each chapter README's parameter table is written from its notebook's parameters cell. Every
+notebook starts with SETUP_CELL and opens on a GPU runtime on Colab (GPU_METADATA); `setup`
+writes both and touches nothing else, so it can be re-run at any time.
 """
 
 from __future__ import annotations
@@ -31,18 +35,27 @@ from maintainer.layout import REPO_ROOT, chapter_notebooks
 CHECK_TAG = "nbval-check-output"  # nbval's hidden cell tag: compare this cell's stored output
 
 SETUP_CELL = """\
-# Setup, the same in every notebook. On Colab: install the book's helper package (the backends
-# are preinstalled). Everywhere: choose the Keras backend before Keras is imported.
+# Setup, the same in every notebook. On Colab and Kaggle: install the book's helper package
+# (it changes none of the preinstalled packages). Then choose the Keras backend before Keras
+# is imported.
 import os
 import sys
 
-if "google.colab" in sys.modules:
-    %pip install -q "dlwp-utils @ git+{repository}"
+if "google.colab" in sys.modules or "KAGGLE_KERNEL_RUN_TYPE" in os.environ:
+    %pip install -q "dlwp-utils @ git+{install}"
 os.environ.setdefault("KERAS_BACKEND", "jax")  # or "tensorflow", "torch"
 
-import dlwp_utils as dlwp
-
+try:
+    import dlwp_utils as dlwp
+except ImportError as err:
+    raise ImportError(
+        f"The book's helper package dlwp_utils could not be imported ({{err}}). On Colab or Kaggle, "
+        "read the install's message above (Kaggle: switch on Settings > Internet), then run this "
+        "cell again. Locally: run `make setup` in the repository, then start Jupyter from .venv."
+    ) from None
 dlwp.check_backend()"""
+# Colab opens a notebook on the runtime its metadata asks for: a GPU (the free tier's T4).
+GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4"}}
 
 _SECRET_PATTERNS = [
     re.compile(r"KAGGLE_KEY\s*[=:]\s*['\"]?[0-9a-f]{16,}", re.I),
@@ -51,21 +64,36 @@ _SECRET_PATTERNS = [
 ]
 
 
-def repository_url(root: Path = REPO_ROOT) -> str:
-    """The repository address, from pyproject.toml (its one home)."""
+def _pyproject(root: Path) -> dict[str, Any]:
     with open(root / "pyproject.toml", "rb") as handle:
-        return tomllib.load(handle)["project"]["urls"]["Repository"].rstrip("/")
+        return tomllib.load(handle)
+
+
+def repository_url(root: Path = REPO_ROOT) -> str:
+    """The repository address, from pyproject.toml's [project.urls] Repository (its one home)."""
+    return _pyproject(root)["project"]["urls"]["Repository"].rstrip("/")
+
+
+def repository_ref(root: Path = REPO_ROOT) -> str:
+    """The git ref the notebooks install from and the badges open (pyproject.toml [tool.dlwp] ref; "" = main)."""
+    return str(_pyproject(root).get("tool", {}).get("dlwp", {}).get("ref", "")).strip()
 
 
 def setup_cell(root: Path = REPO_ROOT) -> str:
     """The setup cell every notebook starts with."""
-    return SETUP_CELL.format(repository=repository_url(root))
+    ref = repository_ref(root)
+    return SETUP_CELL.format(install=repository_url(root) + (f"@{ref}" if ref else ""))
+
+
+def colab_base(root: Path = REPO_ROOT) -> str:
+    """The start of every "Open in Colab" address of this repository, up to the notebook's path."""
+    repo = repository_url(root).removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/{repository_ref(root) or 'main'}/"
 
 
 def colab_url(notebook: Path, root: Path = REPO_ROOT) -> str:
     """The "Open in Colab" address of a notebook in this repository."""
-    repo = repository_url(root).removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{repo}/blob/main/{notebook.relative_to(root).as_posix()}"
+    return colab_base(root) + Path(notebook).relative_to(root).as_posix()
 
 
 def source(cell: dict[str, Any]) -> str:
@@ -97,12 +125,16 @@ def check_notebook(path: Path, root: Path = REPO_ROOT) -> list[str]:
         say("not nbformat 4")
     if not isinstance(meta.get("colab"), dict):
         say("no Colab metadata (metadata.colab)")
+    if not _has_gpu_metadata(meta):
+        say('opens on a CPU runtime on Colab: no GPU metadata (metadata.accelerator "GPU" and '
+            'metadata.colab.gpuType); run `python -m maintainer.hygiene setup`')
     if meta.get("kernelspec", {}).get("name") != "python3":
         say("kernelspec is not python3")
     cells = nb.get("cells", [])
     code = [c for c in cells if c.get("cell_type") == "code"]
     if not code or source(code[0]).strip() != setup_cell(root).strip():
-        say("the first code cell is not the standard setup cell (see maintainer/hygiene.py SETUP_CELL)")
+        say("the first code cell is not the standard setup cell (maintainer/hygiene.py SETUP_CELL): run "
+            "`python -m maintainer.hygiene setup`")
     tagged = [i for i, c in enumerate(code) if "parameters" in tags(c)]
     if len(tagged) != 1:
         say(f"{len(tagged)} cells are tagged 'parameters'; exactly one code cell must be")
@@ -267,6 +299,87 @@ def _by_folder(notebooks: list[Path]) -> dict[Path, list[Path]]:
     return groups
 
 
+# --- the setup cell and the GPU runtime, and forks --------------------------------------------
+
+
+def _has_gpu_metadata(meta: dict[str, Any]) -> bool:
+    colab = meta.get("colab")
+    return meta.get("accelerator") == "GPU" and isinstance(colab, dict) and bool(colab.get("gpuType"))
+
+
+def with_setup(nb: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Any]:
+    """A copy whose first code cell is the setup cell and whose metadata asks Colab for a GPU; nothing else changes.
+
+    A first code cell that starts with "# Setup" is the old setup cell and is replaced; otherwise the
+    setup cell is inserted before it (never overwriting a notebook's own code).
+    """
+    nb = copy.deepcopy(nb)
+    lines = setup_cell(root).splitlines(keepends=True)
+    cells = nb.setdefault("cells", [])
+    first = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells))
+    if first < len(cells) and source(cells[first]).startswith("# Setup"):
+        cells[first]["source"] = lines
+    else:
+        cells.insert(first, {"cell_type": "code", "execution_count": None, "id": "setup", "metadata": {},
+                             "outputs": [], "source": lines})
+    meta = nb.setdefault("metadata", {})
+    colab = meta["colab"] if isinstance(meta.get("colab"), dict) else {}
+    if not _has_gpu_metadata(meta):
+        meta["accelerator"] = GPU_METADATA["accelerator"]
+        colab.setdefault("gpuType", GPU_METADATA["colab"]["gpuType"])
+    meta["colab"] = dict(sorted(colab.items()))  # the order Jupyter writes keys in
+    nb["metadata"] = dict(sorted(meta.items()))
+    return nb
+
+
+def write_setup(notebooks: list[Path], root: Path = REPO_ROOT) -> list[Path]:
+    """Give every notebook the setup cell and the GPU metadata; the notebooks that changed."""
+    changed = []
+    for path in notebooks:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        new = with_setup(nb, root)
+        if new != nb:
+            write_notebook(new, path)
+            changed.append(path)
+    return changed
+
+
+_GITHUB = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+
+
+def fork(url: str, ref: str = "", root: Path = REPO_ROOT) -> list[Path]:
+    """Point pyproject.toml, every notebook's setup cell and the READMEs' Colab badges at `url` (and `ref`).
+
+    Returns the files that changed. Colab opens notebooks from GitHub only, so `url` must be a
+    https://github.com/OWNER/NAME address.
+    """
+    match = _GITHUB.match(url.strip())
+    if not match or (ref and not re.fullmatch(r"[A-Za-z0-9_./-]+", ref)):
+        raise ValueError(f"{url!r} is not a GitHub repository address like https://github.com/me/dlwp-notebooks "
+                         f"(or {ref!r} is not a branch, tag or commit name): Colab opens notebooks from GitHub only.")
+    url = f"https://github.com/{match[1]}/{match[2]}"
+    old_url, old_base = repository_url(root), colab_base(root)
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    new = re.sub(r'(?m)^Repository = "[^"]*"$', f'Repository = "{url}"', text)
+    new = re.sub(r'(?m)^ref = "[^"]*"(.*)$', lambda m: f'ref = "{ref}"{m[1]}', new)
+    if f'Repository = "{url}"' not in new or f'ref = "{ref}"' not in new:
+        raise ValueError(f"{pyproject} has no `Repository = \"...\"` line in [project.urls] or no `ref = \"...\"` "
+                         "line in [tool.dlwp]: add them, then run this again.")
+    changed = []
+    if new != text:
+        pyproject.write_text(new, encoding="utf-8")
+        changed.append(pyproject)
+    new_base = colab_base(root)
+    for readme in [root / "README.md", *sorted(root.glob("chapter*/README.md"))]:
+        text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+        new = text.replace(old_base, new_base).replace(old_url + ")", url + ")").replace(old_url + " ", url + " ")
+        if new != text:
+            readme.write_text(new, encoding="utf-8")
+            changed.append(readme)
+    return changed + write_setup(chapter_notebooks(root), root)
+
+
 def clean_notebook(nb: dict[str, Any]) -> dict[str, Any]:
     """A copy without execution counts, run metadata, or outputs of unchecked cells."""
     nb = copy.deepcopy(nb)
@@ -336,10 +449,24 @@ def _strip_output(output: Any) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maintainer.hygiene", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["check", "clean", "refresh", "tables"])
-    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("command", choices=["check", "clean", "refresh", "tables", "setup", "fork"])
+    parser.add_argument("notebooks", nargs="*", help="notebooks (default: all); fork: the fork's GitHub address")
     parser.add_argument("--backends", default="jax,tensorflow,torch", help="for refresh")
+    parser.add_argument("--ref", default="", help="for fork: the branch, tag or commit to install and open")
     args = parser.parse_args(argv)
+    if args.command == "fork":
+        if len(args.notebooks) != 1:
+            parser.error("fork takes one argument, the fork's address: fork https://github.com/me/fork [--ref v1]")
+        try:
+            changed = fork(args.notebooks[0], args.ref)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        for path in changed:
+            print(f"rewrote {path}")
+        print(f"setup cells install {repository_url()}{'@' + args.ref if args.ref else ''}; badges open {colab_base()}")
+        return 0
+    args.notebooks = [Path(p) for p in args.notebooks]
     notebooks = [p.resolve() for p in args.notebooks] or chapter_notebooks()
     if args.command == "check":
         problems = [p for nb in notebooks for p in check_notebook(nb)]
@@ -350,6 +477,12 @@ def main(argv: list[str] | None = None) -> int:
             print(problem)
         print(f"hygiene: {len(notebooks)} notebooks, {len(problems)} problems")
         return 1 if problems else 0
+    if args.command == "setup":
+        changed = write_setup(notebooks)
+        for nb in changed:
+            print(f"rewrote the setup cell and the GPU metadata of {nb}")
+        print(f"setup: {len(notebooks)} notebooks, {len(changed)} changed")
+        return 0
     if args.command == "tables":
         for readme in write_tables(notebooks):
             print(f"rewrote the parameter table in {readme}")

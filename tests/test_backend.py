@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 
 import pytest
 
@@ -108,10 +109,119 @@ def test_in_colab_follows_the_google_colab_module(monkeypatch):
 # --- devices: the dtype they suit, and simulated devices --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("devices", "dtype"), [(["cpu:0"], "float32"), (["gpu:0", "cpu"], "bfloat16"), (["tpu:0"], "bfloat16")])
-def test_bfloat16_only_on_an_accelerator(monkeypatch, devices, dtype):
-    monkeypatch.setattr(backend, "list_devices", lambda: devices)
+def _jax(*devices):
+    return SimpleNamespace(devices=lambda: [SimpleNamespace(platform=p, compute_capability=c) for p, c in devices])
+
+
+def _tensorflow(capabilities, tpus=0):
+    details = {f"GPU:{i}": {"compute_capability": c, "device_name": "fake"} for i, c in enumerate(capabilities)}
+    config = SimpleNamespace(
+        list_physical_devices=lambda kind: list(details) if kind == "GPU" else [],
+        list_logical_devices=lambda kind: [f"TPU:{i}" for i in range(tpus)] if kind == "TPU" else [],
+        experimental=SimpleNamespace(get_device_details=details.__getitem__))
+    return SimpleNamespace(config=config)
+
+
+def _torch(capabilities):
+    cuda = SimpleNamespace(is_available=lambda: bool(capabilities), device_count=lambda: len(capabilities),
+                           get_device_capability=capabilities.__getitem__,
+                           is_bf16_supported=lambda including_emulation=True: True)  # what emulation answers
+    return SimpleNamespace(cuda=cuda)
+
+
+@pytest.mark.parametrize(("found", "expected"), [
+    (backend.jax_accelerators(_jax(("cpu", None))), []),
+    (backend.jax_accelerators(_jax(("gpu", "7.5"))), [("gpu", (7, 5))]),
+    (backend.jax_accelerators(_jax(("tpu", None), ("tpu", None))), [("tpu", None), ("tpu", None)]),
+    (backend.tensorflow_accelerators(_tensorflow([(8, 0)])), [("gpu", (8, 0))]),
+    (backend.tensorflow_accelerators(_tensorflow([], tpus=1)), [("tpu", None)]),
+    (backend.torch_accelerators(_torch([(7, 5), (9, 0)])), [("gpu", (7, 5)), ("gpu", (9, 0))]),
+    (backend.torch_accelerators(_torch([])), []),
+])
+def test_each_backend_is_asked_for_its_accelerators_and_their_capability(found, expected):
+    assert found == expected
+
+
+@pytest.mark.parametrize(("found", "dtype"), [
+    ([], "float32"),  # a CPU
+    ([("gpu", (7, 5))], "float32"),  # Colab's T4 only emulates bfloat16
+    ([("gpu", (8, 0))], "bfloat16"),  # A100
+    ([("gpu", (8, 9)), ("gpu", (7, 5))], "float32"),  # every device must have it
+    ([("gpu", None)], "float32"),  # unknown capability: the safe choice
+    ([("tpu", None)], "bfloat16"),
+])
+def test_bfloat16_only_where_every_accelerator_computes_in_it_natively(monkeypatch, found, dtype):
+    monkeypatch.setattr(backend, "accelerators", lambda: found)
     assert backend.preferred_dtype() == dtype
+
+
+def test_the_active_backend_reports_no_accelerator_here():
+    assert backend.accelerators() == [] and backend.preferred_dtype() == "float32"
+
+
+# --- Keras and KerasHub versions, and the GPU runtime on Colab ---------------------------------------------------
+
+
+def test_the_oldest_supported_versions_are_the_ones_make_test_colab_tests():
+    from maintainer import colab_constraints
+
+    pins = colab_constraints.pins()
+    assert backend.OLDEST_SUPPORTED == {name: pins[name] for name in ("keras", "keras-hub")}, (
+        "constraints/colab.txt changed: make test-colab now tests other versions; state those as the oldest supported")
+
+
+@pytest.mark.parametrize("colab", [False, True])
+def test_an_older_keras_gets_one_line_with_the_upgrade(monkeypatch, colab):
+    installed = {"keras": "3.12.0", "keras-hub": "0.26.0"}
+    monkeypatch.setattr(backend, "_version", lambda package: installed.get(package, "?"))
+    monkeypatch.setattr(backend, "in_colab", lambda: colab)
+    line, = backend.version_warnings()
+    assert line.startswith("keras 3.12.0 is older than 3.13.2, the oldest version these notebooks are tested with")
+    if colab:
+        assert '`%pip install -U "keras>=3.13.2"`' in line and "Runtime > Restart session" in line
+    else:
+        assert '`pip install -U "keras>=3.13.2"`' in line and "restart the kernel" in line
+
+
+@pytest.mark.parametrize("installed", [{"keras": "3.13.2", "keras-hub": "0.26.0"}, {"keras": "3.15.1rc0"},
+                                       {"keras": "4.0.0", "keras-hub": "0.32.0"}])
+def test_supported_or_absent_versions_say_nothing(monkeypatch, installed):
+    monkeypatch.setattr(backend, "_version", lambda package: installed.get(package, "?"))
+    assert backend.version_warnings() == []
+
+
+def _check_backend_output(monkeypatch, capsys, *, accelerated, profile=None):
+    # Keras and its backend first: JAX looks for google.colab's own modules when it is imported.
+    import keras  # noqa: F401
+
+    monkeypatch.setitem(sys.modules, "google.colab", SimpleNamespace())
+    monkeypatch.setattr(backend, "_accelerated", lambda: accelerated)
+    if profile is None:
+        monkeypatch.delenv("DLWP_PROFILE", raising=False)
+    else:
+        monkeypatch.setenv("DLWP_PROFILE", profile)
+    monkeypatch.setenv("KERAS_BACKEND", backend._imported_backend() or os.environ.get("KERAS_BACKEND", "jax"))
+    backend.check_backend()
+    return capsys.readouterr().out.splitlines()
+
+
+def test_the_book_profile_on_a_colab_cpu_runtime_says_how_to_get_a_gpu(monkeypatch, capsys):
+    lines = _check_backend_output(monkeypatch, capsys, accelerated=False)
+    assert lines[-1] == backend.NO_GPU_ON_COLAB and len(lines) == 2
+    assert "Runtime > Change runtime type" in lines[-1] and 'PROFILE = "embedded"' in lines[-1]
+
+
+@pytest.mark.parametrize(("accelerated", "profile"), [(True, None), (False, "embedded")])
+def test_a_gpu_or_the_embedded_profile_needs_no_hint(monkeypatch, capsys, accelerated, profile):
+    assert backend.NO_GPU_ON_COLAB not in _check_backend_output(monkeypatch, capsys, accelerated=accelerated,
+                                                                profile=profile)
+
+
+def test_kaggle_is_detected_by_its_environment_variable(monkeypatch):
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
+    assert not backend.in_kaggle()
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Interactive")
+    assert backend.in_kaggle()
 
 
 def test_scripts_run_on_simulated_jax_devices(tmp_path, capsys):
