@@ -52,43 +52,59 @@ def test_generated_instructions_have_exact_answers_in_a_fixed_order():
 
 
 def test_embedded_profile_splits_80_20_and_says_so(capsys):
-    train, held_out = load_instructions("embedded")
+    train, held_out = load_instructions("embedded", held_out=20)
     assert (len(train), len(held_out)) == (80, 20)
     assert not {e["instruction"] for e in train} & {e["instruction"] for e in held_out}
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Instructions:")]
     assert len(lines) == 1 and "embedded" in lines[0] and "databricks-dolly-15k" in lines[0]
 
 
-def test_split_keeps_at_least_one_and_rejects_too_few():
+def test_split_holds_out_the_last_examples_and_leaves_some_on_each_side():
     examples = [{"instruction": str(i), "response": str(i)} for i in range(3)]
-    train, held_out = split_examples(examples, 0.1)
-    assert len(held_out) == 1 and train + held_out == examples
-    with pytest.raises(DataError, match="at least 2"):
-        split_examples(examples[:1])
+    train, held_out = split_examples(examples, 1)
+    assert held_out == examples[2:] and train + held_out == examples
+    for impossible in (0, 3):
+        with pytest.raises(DataError, match=f"Cannot hold out {impossible} of 3 .* at least 1 to train on"):
+            split_examples(examples, impossible)
+
+
+def test_a_smaller_training_set_keeps_the_same_held_out_set():
+    train, held_out = load_instructions("embedded", train=10, held_out=20)
+    all_train, same_held_out = load_instructions("embedded", held_out=20)
+    assert len(train) == 10 and train == all_train[:10] and held_out == same_held_out
 
 
 # --- databricks-dolly-15k ----------------------------------------------------------------------
 
 
 def test_book_profile_downloads_dolly_and_keeps_examples_without_context(dolly_server, capsys):
-    train, held_out = load_instructions("book")
+    train, held_out = load_instructions("book", held_out=4)
     examples = train + held_out
     assert len(examples) == 20  # 30 records, a third of them with a context passage
-    assert examples[0] == {"instruction": "Question 1?", "response": "Answer 1."}
+    assert {"instruction": "Question 1?", "response": "Answer 1."} in examples  # stripped
     assert all(int(e["instruction"].split()[1].rstrip("?")) % 3 for e in examples)
     assert (len(train), len(held_out)) == (16, 4)
-    assert "databricks-dolly-15k, 16 train / 4 held-out" in capsys.readouterr().out
+    assert "databricks-dolly-15k, of its 20 examples without a context passage, 16 train / 4 held out" in (
+        capsys.readouterr().out)
 
 
-def test_limit_takes_the_first_examples(dolly_server):
-    train, held_out = load_instructions("book", limit=10)
-    assert len(train) + len(held_out) == 10 and train[0]["instruction"] == "Question 1?"
+def test_dolly_is_shuffled_once_the_same_way_every_run(dolly_server):
+    train, held_out = load_instructions("book", held_out=4)
+    numbers = [int(e["instruction"].split()[1].rstrip("?")) for e in train + held_out]
+    assert numbers != sorted(numbers) and sorted(numbers) == [i for i in range(30) if i % 3]
+    assert load_instructions("book", held_out=4) == (train, held_out)
+
+
+def test_train_takes_the_first_training_examples_and_keeps_the_held_out_set(dolly_server):
+    all_train, held_out = load_instructions("book", held_out=4)
+    train, same_held_out = load_instructions("book", train=10, held_out=4)
+    assert train == all_train[:10] and same_held_out == held_out
 
 
 def test_the_download_is_cached(dolly_server):
-    load_instructions("book")
+    load_instructions("book", held_out=4)
     dolly_server.unlink()  # the server no longer has it: the cached copy is used
-    train, _ = load_instructions("book")
+    train, _ = load_instructions("book", held_out=4)
     assert train
 
 
@@ -124,9 +140,9 @@ def test_a_file_that_is_not_text_is_deleted(tmp_path):
 
 
 def test_a_truncated_cached_download_is_caught_and_replaced(dolly_server, cache, capsys):
-    load_instructions("book")
+    load_instructions("book", held_out=4)
     cached = next(cache.rglob(instructions.DOLLY_FILE))
     cached.write_text(cached.read_text()[:50])  # damaged after its download
-    train, _ = load_instructions("book")  # downloaded afresh
+    train, _ = load_instructions("book", held_out=4)  # downloaded afresh
     assert len(train) == 16
     assert f"{cached} is damaged ({cached.name} is 50 bytes; its manifest says" in capsys.readouterr().out

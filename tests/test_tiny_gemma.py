@@ -19,8 +19,10 @@ def test_corpus_is_generated_by_rule_and_never_uses_the_instruction_template():
     corpus = tiny_gemma.pretraining_corpus(300, seed=3)
     assert corpus == tiny_gemma.pretraining_corpus(300, seed=3) != tiny_gemma.pretraining_corpus(300, seed=4)
     text = "\n".join(corpus)
-    assert "Instruction" not in text and "Response" not in text
+    assert "instruction" not in text and "response" not in text
     assert "Question:\nWhat is" in text and "\n\nAnswer:\n" in text and " plus " in text and "the " in text
+    tagged = [line for line in text.splitlines() if line.endswith("[end]")]
+    assert tagged and not any(char.isdigit() for line in tagged for char in line)  # "[end]" closes only stories
     assert all(1 <= doc.count("\n\n") + 1 - doc.count("\n\nAnswer") <= 2 for doc in corpus)
 
 
@@ -33,7 +35,10 @@ def test_sentencepiece_model_has_gemmas_special_ids_and_byte_fallback():
     assert sp.get_piece_size() == 400
     assert [sp.id_to_piece(i) for i in range(4)] == list(tiny_gemma.SPECIAL_PIECES)
     assert (sp.pad_id(), sp.bos_id(), sp.eos_id(), sp.unk_id()) == (0, 1, 2, 3)
-    assert "Instruction" in sp.encode("Instruction:\nWhat", out_type=str)[0]
+    assert sp.encode("[instruction]\nWhat", out_type=str)[:5] == ["[", "instruction", "]", "\n", "What"]
+    assert all(sp.encode(piece, out_type=str) == [piece] for piece in tiny_gemma.GEMMA3_PIECES)
+    prompt, response = "[instruction]\nWhat is 3 plus 4?[end]\n[response]\n", "7[end]"
+    assert sp.encode(prompt) + sp.encode(response) == sp.encode(prompt + response)  # no "▁" added before "7"
     pieces = sp.encode("é", out_type=str)
     assert "<0xC3>" in pieces and "<0xA9>" in pieces and sp.decode(sp.encode("café ü")) == "café ü"
     assert sp.encode("12", out_type=str)[-2:] == ["1", "2"]  # digits are split
@@ -76,13 +81,41 @@ def test_built_preset_loads_with_from_preset_and_generates(small_preset):
     assert info["epochs"] == 1 and 0 <= info["sums_known_in_pretraining_format"] <= 1
     assert json.loads((path / tiny_gemma.INFO_FILE).read_text()) == json.loads(json.dumps(info))
     model = keras_hub.models.CausalLM.from_preset(str(path))
-    assert type(model).__name__ == "GemmaCausalLM"
+    assert type(model).__name__ == "Gemma3CausalLM"  # the class of Gemma 3 1B, the book's model
     assert model.backbone.num_layers == 2 and model.backbone.hidden_dim == 96
     tokenizer = model.preprocessor.tokenizer
     assert [tokenizer.token_to_id(t) for t in ("<pad>", "<bos>", "<eos>", "<unk>")] == [0, 1, 2, 3]
     model.compile(sampler="greedy")
     output = model.generate(["What is 3 plus 4?"], max_length=20)
     assert output[0].startswith("What is 3 plus 4?")
+
+
+def test_the_preprocessor_takes_prompts_and_responses_and_masks_the_prompt(small_preset):
+    import keras_hub
+    from keras import ops
+
+    model = keras_hub.models.CausalLM.from_preset(str(small_preset[0]))
+    prompt = tiny_gemma.INSTRUCTION_TEMPLATE.split("{}")[0] + "What is 3 plus 4?" + "[end]\n[response]\n"
+    x, y, weights = model.preprocessor({"prompts": [prompt], "responses": ["7[end]"]}, sequence_length=32)
+    tokenizer = model.preprocessor.tokenizer
+    ids, weights = ops.convert_to_numpy(y)[0].tolist(), ops.convert_to_numpy(weights)[0].tolist()
+    in_loss = [tokenizer.id_to_token(i) for i, weight in zip(ids, weights) if weight]
+    assert in_loss == ["7", "[", "end", "]", "<eos>"]
+    assert ops.convert_to_numpy(x["token_ids"])[0, 0] == tokenizer.start_token_id
+
+
+def test_the_notebook_uses_the_template_the_tokenizer_learned():
+    import ast
+
+    notebook = Path(__file__).parents[1] / "chapter15" / "chapter15_language_models_gemma.ipynb"
+    sources = ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"]
+    templates = {}
+    for source in sources:
+        for line in source.splitlines():
+            if line.startswith(("PROMPT_TEMPLATE = ", "RESPONSE_TEMPLATE = ")):
+                name, value = line.split(" = ", 1)
+                templates[name] = ast.literal_eval(value)
+    assert templates["PROMPT_TEMPLATE"] + templates["RESPONSE_TEMPLATE"] == tiny_gemma.INSTRUCTION_TEMPLATE
 
 
 def fake_build(tmp_path, monkeypatch, *, fail: bool = False):

@@ -11,38 +11,42 @@ from dlwp_utils.data.download import fetch_file
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
 
-# The file the keras-io Gemma LoRA example downloads (Hugging Face publishes no stable checksum).
+# The file the book's chapter 16 downloads (Hugging Face publishes no stable checksum).
 DOLLY_URL = "https://huggingface.co/datasets/databricks/databricks-dolly-15k/resolve/main/databricks-dolly-15k.jsonl"
 DOLLY_FILE = "databricks-dolly-15k.jsonl"
 DOLLY_BYTES = 13_000_000  # about its size (at least)
 DOLLY_FIELDS = ("instruction", "context", "response", "category")
 
-HELD_OUT_FRACTION = 0.2
+DOLLY_SHUFFLE_SEED = 0  # dolly's examples are shuffled once (as in the book), the same way every run
 Example = dict[str, str]
 
 
-def load_instructions(profile: Profile | str | None = None, *, limit: int | None = None) -> tuple[list[Example], list[Example]]:
+def load_instructions(profile: Profile | str | None = None, *, train: int | None = None,
+                      held_out: int = 20) -> tuple[list[Example], list[Example]]:
     """(train, held_out) lists of {"instruction", "response"} dicts, split the same way every run.
 
     The book profile downloads databricks-dolly-15k and keeps the examples without a context
-    passage (like the keras-io Gemma LoRA example), the first `limit` of them; the embedded profile
-    generates questions about sums of two digits, whose answers can be checked exactly. One
-    printed line says which.
+    passage (as the book's chapter 16 does), shuffled with a fixed seed; the embedded profile
+    generates questions about sums of two digits, whose answers can be checked exactly. The last
+    `held_out` examples are held out, and the first `train` of the others (None: all) are for
+    training, so changing `train` never changes the held-out set. One printed line says which.
     """
     if not isinstance(profile, Profile):
         profile = use_profile(profile)
     if profile.embedded:
         examples = arithmetic_instructions()
-        train, held_out = split_examples(examples)
-        print(f"Instructions: embedded, {len(train)} train / {len(held_out)} held-out generated questions "
-              f'("{examples[0]["instruction"]}" -> "{examples[0]["response"]}"). PROFILE = "book" uses databricks-dolly-15k.')
-        return train, held_out
-    path = fetch_file(DOLLY_FILE, DOLLY_URL, size=DOLLY_BYTES)
-    examples = read_dolly(path)[:limit] if limit else read_dolly(path)
-    train, held_out = split_examples(examples)
-    print(f"Instructions: databricks-dolly-15k, {len(train):,} train / {len(held_out):,} held-out examples "
-          f"without a context passage, from {path}.")
-    return train, held_out
+        source = (f'embedded, generated questions ("{examples[0]["instruction"]}" -> "{examples[0]["response"]}")')
+        other = 'PROFILE = "book" uses databricks-dolly-15k.'
+    else:
+        path = fetch_file(DOLLY_FILE, DOLLY_URL, size=DOLLY_BYTES)
+        examples = read_dolly(path)
+        random.Random(DOLLY_SHUFFLE_SEED).shuffle(examples)
+        source = f"databricks-dolly-15k, of its {len(examples):,} examples without a context passage"
+        other = f"From {path}."
+    train_examples, held_out_examples = split_examples(examples, held_out)
+    train_examples = train_examples[:train] if train else train_examples
+    print(f"Instructions: {source}, {len(train_examples):,} train / {len(held_out_examples):,} held out. {other}")
+    return train_examples, held_out_examples
 
 
 def read_dolly(path: Path) -> list[Example]:
@@ -62,7 +66,7 @@ def read_dolly(path: Path) -> list[Example]:
         if not isinstance(record, dict) or any(not isinstance(record.get(key), str) for key in DOLLY_FIELDS):
             raise _invalid(path, f"line {number} lacks one of the text fields {', '.join(DOLLY_FIELDS)}")
         if record["context"].strip():
-            continue  # questions about a given passage need the passage in the prompt: skipped, as in keras-io
+            continue  # questions about a given passage need the passage in the prompt: skipped, as in the book
         examples.append({"instruction": record["instruction"].strip(), "response": record["response"].strip()})
     if not examples:
         raise _invalid(path, "it holds no example without a context passage")
@@ -88,9 +92,9 @@ def arithmetic_instructions() -> list[Example]:
     return examples
 
 
-def split_examples(examples: list[Example], held_out_fraction: float = HELD_OUT_FRACTION) -> tuple[list[Example], list[Example]]:
-    """(train, held_out): the last `held_out_fraction` of the examples are held out (at least one)."""
-    if len(examples) < 2:
-        raise DataError(f"Need at least 2 instruction examples to hold some out, got {len(examples)}.")
-    n_held = max(1, round(len(examples) * held_out_fraction))
-    return examples[:-n_held], examples[-n_held:]
+def split_examples(examples: list[Example], held_out: int) -> tuple[list[Example], list[Example]]:
+    """(train, held_out): the last `held_out` examples are held out; at least one is left on each side."""
+    if not 1 <= held_out < len(examples):
+        raise DataError(f"Cannot hold out {held_out} of {len(examples)} instruction examples: hold out at least 1 "
+                        "and leave at least 1 to train on (change the number of held-out examples).")
+    return examples[:-held_out], examples[-held_out:]

@@ -1,10 +1,11 @@
 """The tiny Gemma: the embedded profile's stand-in for a pretrained Gemma, built offline.
 
-A real KerasHub preset directory: a `GemmaTokenizer` over a SentencePiece model trained here on
-generated text, and a two-layer `GemmaBackbone` pretrained on that text until it knows the sums
-of two digits, so that fine-tuning has something to adapt. It is built once (in a JAX
-subprocess: the fastest backend for it on a CPU, and the same preset whichever backend the
-notebook runs) and cached, atomically.
+A real KerasHub preset directory of the same classes as Gemma 3 1B (`Gemma3CausalLM`, text only,
+much smaller): a `Gemma3Tokenizer` over a SentencePiece model trained here on generated text, and
+a two-layer `Gemma3Backbone` pretrained on that text until it knows the sums of two digits, so
+that fine-tuning has something to adapt. It is built once (in a JAX subprocess: the fastest
+backend for it on a CPU, and the same preset whichever backend the notebook runs) and cached,
+atomically.
 
     python -m dlwp_utils.data.tiny_gemma build DEST    # what the subprocess runs
 """
@@ -34,10 +35,17 @@ if TYPE_CHECKING:
 
 # Change RECIPE and the cache key changes with it: a new preset is built.
 SPECIAL_PIECES = ("<pad>", "<bos>", "<eos>", "<unk>")  # ids 0, 1, 2, 3, as in Gemma's tokenizer
+# Pieces Gemma3Tokenizer requires (chat turns, image placeholders), never used in the generated text.
+GEMMA3_PIECES = ("<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>", "<img>")
+# The instruction template of the book's chapter 16 (its PROMPT_TEMPLATE + RESPONSE_TEMPLATE): the
+# tokenizer learns its pieces, the pretraining text never uses it.
+INSTRUCTION_TEMPLATE = "[instruction]\n{}[end]\n[response]\n{}[end]"
 RECIPE = {
     "vocabulary_size": 400,
     "backbone": {"num_layers": 2, "num_query_heads": 4, "num_key_value_heads": 2, "hidden_dim": 96,
-                 "intermediate_dim": 384, "head_dim": 24},
+                 "intermediate_dim": 192, "head_dim": 24},
+    # The rest of Gemma3Backbone's configuration: the norms of Gemma 3 1B, no sliding window (rows are short).
+    "gemma3": {"image_size": 896, "use_post_ffw_norm": True, "use_post_attention_norm": True},
     "documents": 3200,
     "passages": 2,
     "epochs_per_round": 4,
@@ -48,7 +56,7 @@ RECIPE = {
     "learning_rate": 5e-3,
     "seed": 0,
 }
-CORPUS_VERSION = 2  # bump when the corpus, tokenizer or model code below changes
+CORPUS_VERSION = 4  # bump when the corpus, tokenizer or model code below changes
 INFO_FILE = "dlwp_tiny_gemma.json"
 PRESET_BYTES = 900_000  # at least the disk space the preset takes (922,835 bytes when last built)
 BUILD_BACKEND = "jax"
@@ -57,6 +65,7 @@ _NOUNS = "cat dog bird fish fox cow horse mouse owl bee".split()
 _ADJECTIVES = "small big red green quick lazy old young happy sleepy".split()
 _VERBS = "sees likes follows chases finds watches helps meets".split()
 _PLACES = ("in the garden", "near the river", "under the tree", "on the hill", "at home")
+_TAGS = ("story", "note", "quote")
 
 
 def tiny_preset_name() -> str:
@@ -103,6 +112,11 @@ def prose_sentence(rng: random.Random) -> str:
             f"the {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_PLACES)}.")
 
 
+def tagged_passage(rng: random.Random) -> str:
+    """A story sentence between tags, as markup in web text: "[end]" closes it (never a sum, never [response])."""
+    return f"[{rng.choice(_TAGS)}]\n{prose_sentence(rng)}[end]"
+
+
 def arithmetic_passage(rng: random.Random) -> str:
     """A sum of two digits, stated or as a question-and-answer page (never in the instruction format)."""
     a, b = rng.choice(arithmetic_facts())
@@ -112,24 +126,32 @@ def arithmetic_passage(rng: random.Random) -> str:
 
 
 def pretraining_corpus(documents: int, seed: int = 0, passages: int = 2) -> list[str]:
-    """The tiny Gemma's "web": documents of 1 to `passages` passages, 80% sums and 20% story sentences."""
+    """The tiny Gemma's "web": documents of 1 to `passages` passages, 75% sums, 15% story sentences, 10% tagged ones."""
     rng = random.Random(seed)
     corpus = []
+
+    def passage() -> str:
+        draw = rng.random()
+        return arithmetic_passage(rng) if draw < 0.75 else prose_sentence(rng) if draw < 0.9 else tagged_passage(rng)
+
     for _ in range(documents):
-        parts = [arithmetic_passage(rng) if rng.random() < 0.8 else prose_sentence(rng)
-                 for _ in range(rng.randint(1, passages))]
+        parts = [passage() for _ in range(rng.randint(1, passages))]
         corpus.append("\n\n".join(parts))
     return corpus
 
 
 def tokenizer_corpus(corpus: list[str]) -> list[str]:
-    """Text for the tokenizer: the corpus plus instruction-formatted lines, so "Instruction" is one token."""
-    instructions = [f"Instruction:\nWhat is {a} plus {b}?\n\nResponse:\n{a + b}" for a, b in arithmetic_facts()]
+    """Text for the tokenizer: the corpus plus instruction-formatted lines, so the template's words get pieces."""
+    instructions = [INSTRUCTION_TEMPLATE.format(f"What is {a} plus {b}?", a + b) for a, b in arithmetic_facts()]
     return corpus[:2000] + instructions * 5
 
 
 def train_tokenizer(lines: list[str], vocabulary_size: int) -> bytes:
-    """A serialized SentencePiece (BPE) model: <pad>=0 <bos>=1 <eos>=2 <unk>=3, byte fallback, digits split."""
+    """A serialized SentencePiece (BPE) model: <pad>=0 <bos>=1 <eos>=2 <unk>=3, byte fallback, digits split.
+
+    Like Gemma's, it adds no "▁" before the first word, so that a prompt and its response tokenized
+    apart give the same pieces as their concatenation.
+    """
     import sentencepiece as spm
 
     model = io.BytesIO()
@@ -139,7 +161,8 @@ def train_tokenizer(lines: list[str], vocabulary_size: int) -> bytes:
             sentence_iterator=iter(lines), model_writer=model, vocab_size=vocabulary_size, model_type="bpe",
             pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece=pad, bos_piece=bos, eos_piece=eos, unk_piece=unk,
             byte_fallback=True, split_digits=True, character_coverage=1.0, normalization_rule_name="identity",
-            remove_extra_whitespaces=False, user_defined_symbols=["\n"], num_threads=1, minloglevel=2,
+            remove_extra_whitespaces=False, add_dummy_prefix=False, user_defined_symbols=["\n", *GEMMA3_PIECES],
+            num_threads=1, minloglevel=2,
         )
     except RuntimeError as err:
         limit = re.search(r"value <= (\d+)", str(err))
@@ -173,31 +196,34 @@ def sums_known(model) -> float:
 
 
 def build_tiny_gemma(destination: Path, recipe: dict | None = None) -> dict:
-    """Train the tokenizer, build and pretrain the tiny GemmaCausalLM, save it as a preset in `destination`."""
+    """Train the tokenizer, build and pretrain the tiny Gemma3CausalLM, save it as a preset in `destination`."""
     import keras
     import keras_hub
     import numpy as np
+    import tensorflow as tf
 
     recipe = {**RECIPE, **(recipe or {})}
     keras.utils.set_random_seed(recipe["seed"])
     corpus = pretraining_corpus(recipe["documents"], recipe["seed"], recipe["passages"])
     proto = train_tokenizer(tokenizer_corpus(corpus), recipe["vocabulary_size"])
-    tokenizer = keras_hub.models.GemmaTokenizer(proto=proto)
-    backbone = keras_hub.models.GemmaBackbone(vocabulary_size=tokenizer.vocabulary_size(), **recipe["backbone"])
-    preprocessor = keras_hub.models.GemmaCausalLMPreprocessor(tokenizer, sequence_length=recipe["sequence_length"])
-    model = keras_hub.models.GemmaCausalLM(backbone=backbone, preprocessor=preprocessor)
+    tokenizer = keras_hub.models.Gemma3Tokenizer(proto=proto)
+    backbone = keras_hub.models.Gemma3Backbone(vocabulary_size=tokenizer.vocabulary_size(), **recipe["backbone"],
+                                               **recipe["gemma3"])
+    preprocessor = keras_hub.models.Gemma3CausalLMPreprocessor(tokenizer, sequence_length=recipe["sequence_length"])
+    model = keras_hub.models.Gemma3CausalLM(backbone=backbone, preprocessor=preprocessor)
     model.compile(optimizer=keras.optimizers.Adam(recipe["learning_rate"]),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), sampler="greedy")
     windows = packed_windows(proto, corpus, recipe["sequence_length"])
     x = {"token_ids": windows[:, :-1], "padding_mask": np.ones_like(windows[:, :-1], dtype=bool)}
     y = windows[:, 1:]
+    # Rows in a new order at every epoch (fit's shuffle=True does not apply to a KerasHub task's data).
+    rows = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(y), seed=recipe["seed"]).batch(recipe["batch_size"])
     # Train in rounds until the model knows the sums (asked in the format of its training text),
     # or the epoch budget is spent: how long that takes varies with the random initialisation.
     epochs, known, losses = 0, 0.0, []
     while epochs < recipe["max_epochs"] and known < recipe["target_known"]:
         model.preprocessor = None  # fit on the packed token ids directly
-        history = model.fit(x, y, batch_size=recipe["batch_size"],
-                            epochs=recipe["epochs_per_round"], shuffle=True, verbose=0)
+        history = model.fit(rows, epochs=recipe["epochs_per_round"], verbose=0)
         model.preprocessor = preprocessor
         epochs += recipe["epochs_per_round"]
         losses += history.history["loss"]

@@ -61,9 +61,14 @@ FLOORS: dict[str, dict[str, float]] = {
         "bidirectional_test_token_accuracy": 0.80,
     },
     "chapter15/chapter15_language_models_gemma.ipynb": {
-        # Exact match on 20 held-out "What is a plus b?" instructions (chance ~0.05 for a random sum).
-        "exact_match_after_lora": 0.5,  # measured 0.80-0.90 (jax 0.80, tensorflow 0.90, torch 0.90)
-        "exact_match_gain": 0.3,  # after minus before LoRA; measured 0.80-0.90 (before: 0.00 on all three)
+        # Exact match on 20 held-out "What is a plus b?" instructions in the book's template (chance
+        # ~0.05 for a random sum). Measured 0.75-0.90 (jax 0.75, tensorflow 0.85, torch 0.90).
+        "exact_match_after_lora": 0.5,
+        "exact_match_gain": 0.3,  # after minus before LoRA; measured 0.75-0.90 (before: 0.00 on all three)
+        # Held-out loss per response token (nats), before minus after LoRA. Before: 6.79 on all three
+        # (a uniform guess over the 400 tokens: ln 400 = 5.99); after: jax 0.17, tensorflow 0.08,
+        # torch 0.09. Measured drop 6.61-6.71: the floor asks for perplexity at least e^3 = 20x lower.
+        "held_out_loss_drop": 3.0,
     },
 }
 
