@@ -33,6 +33,9 @@ clean:
 	rm -rf build
 
 # Not part of `make test`: ms per training step of each chapter's model on each backend and in
-# native PyTorch -> benchmarks/results.md and results.png (about 5 minutes on 2 CPU cores).
+# native PyTorch, in interleaved rounds -> build/bench/results.md (about 25 minutes on 2 CPU
+# cores); PUBLISH=1 writes the committed copy, benchmarks/results.md, instead.
+BENCH_OUT = $(if $(PUBLISH),benchmarks,$(OUT)/bench)
+
 bench: setup
-	$(PY) -m maintainer.bench --backends "$(BACKENDS)"
+	$(PY) -m maintainer.bench --backends "$(BACKENDS)" --out "$(BENCH_OUT)"

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from maintainer.bench import device
-from maintainer.bench.__main__ import engine_plan, rotated
+from maintainer.bench.__main__ import engine_plan, main as bench_main, rotated
 from maintainer.bench.measure import NATIVE_COMPILED, NATIVE_EAGER, time_calls
 from maintainer.bench.models import BY_NAME, SPECS
 from maintainer.bench.native import BUILDERS, build, trainable_parameters
@@ -117,14 +117,16 @@ def test_native_generation_makes_the_stated_number_of_tokens():
 
 
 def test_rounds_rotate_so_that_no_engine_always_goes_first():
-    plan = engine_plan(["jax", "torch"], variants=False, native=True, compiled=True)
+    plan = engine_plan(["jax", "torch"], ["mnist_dense"], variants=False, native=True, compiled=True)
     names = [e for e, _, _ in plan]
     assert names == ["jax", "torch", NATIVE_EAGER, NATIVE_COMPILED]
     firsts = [rotated(names, r)[0] for r in range(4)]
     assert sorted(firsts) == sorted(names)
     assert all(sorted(rotated(names, r)) == sorted(names) for r in range(6))
-    assert [e for e, _, _ in engine_plan(["tensorflow"], variants=True, native=False, compiled=False)] == [
-        "tensorflow", "tensorflow (jit_compile=True)"]
+    [tf, xla] = engine_plan(["tensorflow"], ["mnist_dense", "rnn_cells"], variants=True, native=False, compiled=False)
+    assert tf[0] == "tensorflow" and tf[1][-1] == "mnist_dense,rnn_cells"
+    assert xla[0] == "tensorflow (jit_compile=True)" and xla[1][-3:] == ["true", "--models", "rnn_cells"]
+    assert len(engine_plan(["tensorflow"], ["mnist_dense"], variants=True, native=False, compiled=False)) == 1
 
 
 def _rows(model, engine, values, key="train_ms", params=10):
@@ -185,6 +187,19 @@ def test_the_report_shows_spreads_ratios_calls_and_devices(tmp_path):
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["summary"][0]["verdict"] == KERAS_FASTER and len(data["rows"]) == 12
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_rewrite_writes_the_same_report_again_from_results_json(tmp_path, capsys):
+    rows = _rows("mnist_dense", "jax", [2.0, 2.2]) + _rows("mnist_dense", NATIVE_EAGER, [4.0, 4.1])
+    write_results(rows, _meta(["mnist_dense"], ["jax", NATIVE_EAGER], rounds=2), tmp_path,
+                  [{"model": "mnist_dense", "verdict": NATIVE_FASTER}], "benchmarks/results.json")
+    first = (tmp_path / "results.md").read_text()
+    (tmp_path / "results.md").write_text("stale")
+    assert bench_main(["--rewrite", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "results.md").read_text() == first and "| native faster | Keras faster | CHANGED |" in first
+    (tmp_path / "results.json").write_text("{}")
+    assert bench_main(["--rewrite", "--out", str(tmp_path)]) == 2
+    assert "is not the results.json of a run" in capsys.readouterr().err
 
 
 def test_the_report_flags_parameter_mismatches_and_failed_processes(tmp_path):

@@ -39,21 +39,26 @@ CACHE = layout.BUILD / "bench-cache"  # JAX's and torch.compile's compilation ca
 # On a shared machine, OpenMP threads that spin while they wait (torch's default) make a torch
 # training step 5-30x slower than waiting passively (mnist_dense: 512 against 15 ms, measured).
 QUIET_THREADS = {"OMP_WAIT_POLICY": "passive"}
-# Keras settings measured beside the defaults, where they may close a gap to native PyTorch:
-# TensorFlow on a CPU runs without XLA by default, torch without torch.compile.
-VARIANTS = {"tensorflow": "true", "torch": "true"}
+# Keras settings measured beside the defaults where they close a gap to native PyTorch (a first
+# round on all models found XLA 2-7x faster for TensorFlow's LSTMs and the Gemma on a CPU, where
+# Keras leaves it off by default, and slower for its convolutions): engine -> (jit_compile, models).
+VARIANTS = {"tensorflow": ("true", ["stacked_lstm", "rnn_cells", "gemma_tiny", "gemma_tiny_generate"])}
 
 
-def engine_plan(backends: list[str], variants: bool, native: bool, compiled: bool) -> list[tuple[str, list[str], dict[str, str]]]:
+def engine_plan(backends: list[str], models: list[str], variants: bool, native: bool,
+                compiled: bool) -> list[tuple[str, list[str], dict[str, str]]]:
     """(engine name, measure.py arguments, environment additions) for each engine of a round."""
-    plan = [(backend, ["--engine", "keras"], {"KERAS_BACKEND": backend}) for backend in backends]
-    if variants:
-        plan += [(keras_engine_name(b, VARIANTS[b]), ["--engine", "keras", "--jit-compile", VARIANTS[b]],
-                  {"KERAS_BACKEND": b}) for b in backends if b in VARIANTS]
+    everything = ["--models", ",".join(models)]
+    plan = [(backend, ["--engine", "keras", *everything], {"KERAS_BACKEND": backend}) for backend in backends]
+    for backend, (setting, variant_models) in VARIANTS.items() if variants else ():
+        chosen = [m for m in models if m in variant_models]
+        if backend in backends and chosen:
+            plan.append((keras_engine_name(backend, setting), ["--engine", "keras", "--jit-compile", setting,
+                                                               "--models", ",".join(chosen)], {"KERAS_BACKEND": backend}))
     if native:
-        plan.append((NATIVE_EAGER, ["--engine", "native"], {}))
+        plan.append((NATIVE_EAGER, ["--engine", "native", *everything], {}))
         if compiled:
-            plan.append((NATIVE_COMPILED, ["--engine", "native", "--compile"], {}))
+            plan.append((NATIVE_COMPILED, ["--engine", "native", "--compile", *everything], {}))
     return plan
 
 
@@ -85,12 +90,28 @@ def previous_summary(path: Path) -> list[dict[str, Any]] | None:
     return data.get("summary") if isinstance(data, dict) and not data.get("quick") else None
 
 
+def rewrite(out: Path) -> int:
+    """results.md and results.png again from a run's results.json (after a change to the report's text)."""
+    try:
+        data = json.loads((out / "results.json").read_text())
+        rows, compared = data.pop("rows"), data.pop("compared_with")
+        data.pop("summary")
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        print(f"error: {out / 'results.json'} is not the results.json of a run ({type(err).__name__}: {err}); "
+              "run `make bench` to make one.", file=sys.stderr)
+        return 2
+    problems = write_results(rows, data, out, compared["summary"], compared["name"])
+    print(f"Wrote {out / 'results.md'} and {out / 'results.png'} again from {out / 'results.json'}")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maintainer.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    parser.add_argument("--steps", type=int, default=8, help="timed steps per model per round (default 8)")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds (default 4)")
+    parser.add_argument("--steps", type=int, default=5,
+                        help="timed training steps per model per round (default 5; predict and generate: half)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, 2 steps: proves the code, not the numbers")
     parser.add_argument("--models", default=",".join(s.name for s in SPECS))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {layout.relative(DEFAULT_OUT)}")
@@ -101,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, default=COMMITTED / "results.json",
                         help="an earlier results.json whose calls this run's are compared with")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement process")
+    parser.add_argument("--rewrite", action="store_true",
+                        help="measure nothing: write results.md and results.png again from OUT/results.json")
     args = parser.parse_args(argv)
+    if args.rewrite:
+        return rewrite(args.out)
     try:
         backends = parse_backends(args.backends)
     except DLWPError as err:
@@ -115,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     steps = 2 if args.quick else args.steps
     previous = previous_summary(args.compare)  # read before this run may overwrite it
-    plan = engine_plan(backends, not args.no_variants, not args.no_native, not args.no_compile)
-    common = ["--steps", str(steps), "--models", ",".join(names)] + (["--quick"] if args.quick else [])
+    plan = engine_plan(backends, names, not args.no_variants, not args.no_native, not args.no_compile)
+    common = ["--steps", str(steps)] + (["--quick"] if args.quick else [])
     env = sharing_environment({**QUIET_THREADS, "JAX_COMPILATION_CACHE_DIR": str(CACHE / "jax"),
                                "TORCHINDUCTOR_CACHE_DIR": str(CACHE / "inductor"), **os.environ,
                                "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(layout.REPO_ROOT)})

@@ -6,10 +6,10 @@
 
 Method (as in the Keras 3 benchmarks): synthetic data, the same batch size for a model across
 frameworks, the first call (tracing / compilation) timed and reported on its own, one more call
-untimed, then the median of `steps` calls. A training step is one `train_on_batch` call (NumPy
+untimed, then the median of `steps` training calls (of short(steps) predict or generate calls). A training step is one `train_on_batch` call (NumPy
 batch in, one optimizer update, loss out); natively, the batch moved to the device, forward,
 backward, one Adam step and `loss.item()`. A predict step is one `predict_on_batch` call
-(natively: eval mode, no_grad, the output back in NumPy). maintainer.bench runs this once per
+(natively: eval mode, no_grad, the output back in NumPy; not under torch.compile). maintainer.bench runs this once per
 engine per round, in a fresh process each time.
 """
 
@@ -48,6 +48,11 @@ def time_calls(call: Callable[[], Any], steps: int) -> tuple[float, float]:
     return first, statistics.median(durations)
 
 
+def short(steps: int) -> int:
+    """Timed calls of a predict step or of a generation: half the training steps, at least 2."""
+    return max(2, steps // 2)
+
+
 def _error(err: Exception) -> str:
     traceback.print_exc()
     return f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
@@ -74,7 +79,7 @@ def measure_keras(names: list[str], steps: int, quick: bool, jit_compile: str) -
             if spec.generation:
                 case.model.compile(sampler="greedy", jit_compile=setting)
                 row["params"] = case.model.count_params()
-                first, median = time_calls(case.generate, steps)
+                first, median = time_calls(case.generate, short(steps))
                 row.update(generate_first_ms=first, generate_ms=median, tokens_per_s=case.new_tokens / (median / 1e3))
             else:
                 case.model.compile(optimizer="adam", loss=case.loss, jit_compile=setting)
@@ -82,7 +87,7 @@ def measure_keras(names: list[str], steps: int, quick: bool, jit_compile: str) -
                 row["train_first_ms"], row["train_ms"] = time_calls(lambda: case.model.train_on_batch(case.x, case.y),
                                                                     steps)
                 row["predict_first_ms"], row["predict_ms"] = time_calls(lambda: case.model.predict_on_batch(case.x),
-                                                                        steps)
+                                                                        short(steps))
         except Exception as err:  # one model failing on one backend is a result, not a crash
             row["error"] = _error(err)
         print(f"  {engine:11} {name:20} {_summary(row)}", flush=True)
@@ -111,7 +116,7 @@ def measure_native(names: list[str], steps: int, quick: bool, compiled: bool) ->
             row["params"] = trainable_parameters(module)
             if reference.generate is not None:
                 module.eval()
-                first, median = time_calls(reference.generate(device, compiled), steps)
+                first, median = time_calls(reference.generate(device, compiled), short(steps))
                 row.update(generate_first_ms=first, generate_ms=median,
                            tokens_per_s=reference.new_tokens / (median / 1e3))
             else:
@@ -136,7 +141,8 @@ def measure_native(names: list[str], steps: int, quick: bool, compiled: bool) ->
                         return forward(*on_device(reference.inputs)).cpu().numpy()
 
                 row["train_first_ms"], row["train_ms"] = time_calls(train_step, steps)
-                row["predict_first_ms"], row["predict_ms"] = time_calls(predict_step, steps)
+                if not compiled:  # eval mode under no_grad is a second graph: minutes more to compile on 2 cores
+                    row["predict_first_ms"], row["predict_ms"] = time_calls(predict_step, short(steps))
         except Exception as err:
             row["error"] = _error(err)
         print(f"  {engine:11} {name:20} {_summary(row)}", flush=True)
@@ -149,7 +155,8 @@ def _summary(row: dict[str, Any]) -> str:
         return f"error: {row['error']}"
     if "tokens_per_s" in row:
         return f"{row['tokens_per_s']:.0f} tokens/s (first call {row['generate_first_ms']:.0f} ms)"
-    return f"train {row['train_ms']:.1f} ms/step (first {row['train_first_ms']:.0f} ms), predict {row['predict_ms']:.1f} ms"
+    predict = f", predict {row['predict_ms']:.1f} ms" if "predict_ms" in row else ""
+    return f"train {row['train_ms']:.1f} ms/step (first {row['train_first_ms']:.0f} ms){predict}"
 
 
 def main(argv: list[str] | None = None) -> int:

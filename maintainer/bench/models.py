@@ -109,7 +109,7 @@ def _images(size: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
             _rng().integers(0, 2, (batch, 1)).astype("float32"))
 
 
-def vgg16_frozen(image_size: int = 64, batch: int = 16, dense_units: int = 256) -> Case:
+def vgg16_frozen(image_size: int = 48, batch: int = 8, dense_units: int = 256) -> Case:
     """Chapter 8: VGG16's convolutional base, frozen, then Flatten, Dense(256), Dropout, Dense(1, sigmoid)."""
     import keras
     from keras import layers

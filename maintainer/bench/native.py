@@ -113,7 +113,7 @@ def _images(size: int, batch: int) -> tuple[np.ndarray, np.ndarray]:
             _rng().integers(0, 2, (batch, 1)).astype("float32"))
 
 
-def vgg16_frozen(image_size: int = 64, batch: int = 16, dense_units: int = 256) -> Reference:
+def vgg16_frozen(image_size: int = 48, batch: int = 8, dense_units: int = 256) -> Reference:
     """VGG16's 13 convolutions (frozen), then Flatten, Linear(dense_units), Dropout(0.5), Linear(1)."""
     import torch
     from torch import nn

@@ -70,7 +70,8 @@ def write_results(rows: list[dict[str, Any]], meta: dict[str, Any], out: Path,
     specs = [BY_NAME[m] for m in meta["models"]]
     summaries = [summarise(rows, s.name, keras_engines) for s in specs]
     problems = problems_of(rows)
-    data = dict(meta, summary=summary_json(summaries), rows=rows)
+    data = dict(meta, summary=summary_json(summaries), compared_with={"name": previous_name, "summary": previous},
+                rows=rows)
     (out / "results.json").write_text(json.dumps(data, indent=1) + "\n")
     lines = _header(rows, meta, engines)
     lines += _main_table(rows, specs, summaries, engines)
