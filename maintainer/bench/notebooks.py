@@ -11,10 +11,11 @@ the same count.
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Any
 
 from dlwp_utils.metrics import read_metrics
-from maintainer.bench.models import Spec
+from maintainer.bench.models import BY_NAME, Spec
 from maintainer.hygiene import parameters_cell, settings, source, tags
 
 
@@ -36,6 +37,12 @@ def embedded_settings(nb: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+@functools.lru_cache(maxsize=None)
+def bench_parameters(name: str, sizes: tuple[tuple[str, Any], ...]) -> int:
+    """count_params() of a bench model built at `sizes` (built once per sizes: every backend's notebook asks)."""
+    return BY_NAME[name].build(**dict(sizes)).model.count_params()
+
+
 def parameter_count_problems(spec: Spec, nb: dict[str, Any], where: str) -> list[str]:
     """What is wrong (nothing: []) with the bench model `spec` against the executed notebook `nb` (named `where`)."""
     metrics = read_metrics(nb)
@@ -50,7 +57,7 @@ def parameter_count_problems(spec: Spec, nb: dict[str, Any], where: str) -> list
                 "maintainer/bench/models.py, SPECS)."]
     except ValueError as err:
         return [f"{where}: cannot read its settings: {err}."]
-    expected = spec.build(**sizes).model.count_params()
+    expected = bench_parameters(spec.name, tuple(sorted(sizes.items())))
     recorded = int(metrics[spec.metric])
     if recorded != expected:
         return [f"{where}: its {spec.description} has {recorded:,} parameters, the bench's {spec.name} built at the "
