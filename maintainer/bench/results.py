@@ -13,9 +13,46 @@ from maintainer.bench.device import cpu_name
 from maintainer.bench.models import BY_NAME, SPECS
 from maintainer.bench.tables import NATIVE, NO_CALL, call, compare_calls, per_round, spread, summarise, summary_json
 
-# What the investigation found where Keras is slower than native PyTorch (measured by the
-# variant engines of this run and by the timings in each note); shown beside the measured ratios.
-WHY: dict[str, str] = {}
+# What the investigation found (in the Keras, keras_hub and torch sources named, and in the
+# columns of the report itself); shown for each model whose best Keras / native median is above 1.
+_CONVOLUTIONS = (
+    "The step is almost all convolution. TensorFlow and torch run convolutions on a CPU through oneDNN; JAX's XLA "
+    "CPU backend has no such kernels and is several times slower (its column; the issue measured 5x for plain and "
+    "9x for separable convolutions); on a GPU all three call cuDNN. Keras on torch keeps Keras' channels-last layout "
+    "and permutes each convolution's and pooling's input to torch's channels-first and back, with a copy each way "
+    "(`_transpose_spatial_inputs` in keras/src/backend/torch/nn.py), which native torch never does. No Keras "
+    "setting removed the gap: XLA for TensorFlow (`jit_compile=True`) made the compact Xception's step 10x slower "
+    "and VGG16's no faster in an exploratory round, so it is not measured for the convnets.")
+_LSTMS = (
+    "No Keras backend has a fused LSTM kernel on a CPU: Keras uses cuDNN's on a GPU only (`cudnn_ok` in "
+    "keras/src/backend/torch/rnn.py and tensorflow/rnn.py requires CUDA), so on a CPU it steps the cell through the "
+    "sequence: a Python loop of small eager ops on torch, a `while_loop` graph on TensorFlow, `lax.scan` on JAX. "
+    "torch's `nn.LSTM` runs the whole sequence in one fused C++ kernel (and torch.compile leaves it alone: dynamo "
+    "does not trace `nn.LSTM`). The Keras setting that helps is XLA for TensorFlow, off by default on a CPU: see "
+    "the `tensorflow (jit_compile=True)` column.")
+WHY: dict[str, str] = {
+    "mnist_dense": (
+        "A step of this 400k-parameter network is a few milliseconds, so the fixed cost of each `train_on_batch` "
+        "call counts (the NumPy batch converted, the loss tracker reset and updated, the logs turned into Python "
+        "floats), which a hand-written loop does not pay. `steps_per_execution` would spread it over several steps, "
+        "but only inside `fit()`, and Keras' torch trainer refuses values above 1."),
+    "scratch_convnet": _CONVOLUTIONS,
+    "vgg16_frozen": _CONVOLUTIONS + " Only the dense head trains: the frozen base runs forward only, in every engine.",
+    "xception_compact": _CONVOLUTIONS,
+    "seq2seq_lstm": _LSTMS + " The notebook's `mask_zero=True` embeddings also make Keras carry a mask through both "
+                             "LSTMs (the synthetic batch has no padding, so native torch computes the same without one).",
+    "stacked_lstm": _LSTMS,
+    "rnn_cells": _LSTMS + " Natively this model is a Python loop over two `nn.LSTMCell` too, which torch.compile "
+                          "unrolls into one graph.",
+    "gemma_tiny": (
+        "Keras on torch runs the decoder eagerly, op by op, inside Keras' layer machinery (dtype policies, masks, "
+        "float32 casts in each RMSNorm); JAX compiles the whole step with XLA and TensorFlow traces it into a graph."),
+    "gemma_tiny_generate": (
+        "keras_hub compiles generation with `jax.jit` on JAX and `tf.function` on TensorFlow (XLA only with "
+        "`jit_compile=True`, which Keras leaves off on a CPU), but on torch runs the token loop eagerly under "
+        "`no_grad` (`make_generate_function` in keras_hub/src/models/causal_lm.py), each token through the whole "
+        "Keras model call; the native loop is eager too but calls the decoder's kernels with nothing in between."),
+}
 
 
 def versions() -> str:
