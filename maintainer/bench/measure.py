@@ -1,12 +1,16 @@
-"""One benchmark process: time the models on the active Keras backend, or the native PyTorch references.
+"""One benchmark process: time the models on the active Keras backend, or their native PyTorch references.
 
     KERAS_BACKEND=jax python -m maintainer.bench.measure --engine keras --out jax.json
+    KERAS_BACKEND=torch python -m maintainer.bench.measure --engine keras --jit-compile true --out t.json
     python -m maintainer.bench.measure --engine native [--compile] --out native.json
 
 Method (as in the Keras 3 benchmarks): synthetic data, the same batch size for a model across
-frameworks, the first step (tracing / compilation) timed and reported on its own, then the
-median of `steps` more steps. A training step is one `train_on_batch` call (one optimizer
-update, NumPy batch in, loss out); a predict step is one `predict_on_batch` call.
+frameworks, the first call (tracing / compilation) timed and reported on its own, one more call
+untimed, then the median of `steps` training calls (of short(steps) predict or generate calls). A training step is one `train_on_batch` call (NumPy
+batch in, one optimizer update, loss out); natively, the batch moved to the device, forward,
+backward, one Adam step and `loss.item()`. A predict step is one `predict_on_batch` call
+(natively: eval mode, no_grad, the output back in NumPy; not under torch.compile). maintainer.bench runs this once per
+engine per round, in a fresh process each time.
 """
 
 from __future__ import annotations
@@ -20,14 +24,22 @@ import time
 import traceback
 from typing import Any, Callable
 
-from maintainer.bench.models import SPECS
+from maintainer.bench.models import BY_NAME, SPECS
+
+NATIVE_EAGER, NATIVE_COMPILED = "native torch", "native torch (compile)"
+
+
+def keras_engine_name(backend: str, jit_compile: str) -> str:
+    """A Keras backend's name in the report, with its jit_compile setting unless it is the default."""
+    return backend if jit_compile == "auto" else f"{backend} (jit_compile={jit_compile.capitalize()})"
 
 
 def time_calls(call: Callable[[], Any], steps: int) -> tuple[float, float]:
-    """(first call, median of the next `steps` calls), in milliseconds."""
+    """(first call, median of `steps` calls after one more untimed), in milliseconds."""
     start = time.perf_counter()
     call()
     first = (time.perf_counter() - start) * 1e3
+    call()  # a second call may still settle (a retrace, an allocator growing): not timed
     durations = []
     for _ in range(steps):
         start = time.perf_counter()
@@ -36,32 +48,49 @@ def time_calls(call: Callable[[], Any], steps: int) -> tuple[float, float]:
     return first, statistics.median(durations)
 
 
-def measure_keras(names: list[str], steps: int, quick: bool) -> list[dict[str, Any]]:
+def short(steps: int) -> int:
+    """Timed calls of a predict step or of a generation: half the training steps, at least 2."""
+    return max(2, steps // 2)
+
+
+def _error(err: Exception) -> str:
+    traceback.print_exc()
+    return f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
+
+
+def measure_keras(names: list[str], steps: int, quick: bool, jit_compile: str) -> list[dict[str, Any]]:
     """Time each named model on the active Keras backend."""
     import keras
 
+    from maintainer.bench.device import describe_keras_backend
+
     keras.utils.set_random_seed(0)
-    engine = keras.backend.backend()
+    backend = keras.backend.backend()
+    engine = keras_engine_name(backend, jit_compile)
+    device = describe_keras_backend(backend)
+    setting = {"auto": "auto", "true": True, "false": False}[jit_compile]
     results = []
-    for spec in SPECS:
-        if spec.name not in names:
-            continue
-        row: dict[str, Any] = {"model": spec.name, "engine": engine}
+    for name in names:
+        spec = BY_NAME[name]
+        row: dict[str, Any] = {"model": name, "engine": engine, "device": device, "steps": steps}
         try:
-            case = spec.build(quick)
+            case = spec.build(**spec.sizes(quick))
             row["shape"] = case.shape
-            row["params"] = sum(math.prod(w.shape) for w in case.model.trainable_weights)
-            if case.generate is not None:
-                first, median = time_calls(case.generate, max(3, steps // 4))
-                row.update(generate_first_ms=first, generate_ms=median,
-                           tokens_per_s=case.new_tokens / (median / 1e3))
+            if spec.generation:
+                case.model.compile(sampler="greedy", jit_compile=setting)
+                row["params"] = case.model.count_params()
+                first, median = time_calls(case.generate, short(steps))
+                row.update(generate_first_ms=first, generate_ms=median, tokens_per_s=case.new_tokens / (median / 1e3))
             else:
-                row["train_first_ms"], row["train_ms"] = time_calls(lambda: case.model.train_on_batch(case.x, case.y), steps)
-                row["predict_first_ms"], row["predict_ms"] = time_calls(lambda: case.model.predict_on_batch(case.x), steps)
+                case.model.compile(optimizer="adam", loss=case.loss, jit_compile=setting)
+                row["params"] = sum(math.prod(w.shape) for w in case.model.trainable_weights)
+                row["train_first_ms"], row["train_ms"] = time_calls(lambda: case.model.train_on_batch(case.x, case.y),
+                                                                    steps)
+                row["predict_first_ms"], row["predict_ms"] = time_calls(lambda: case.model.predict_on_batch(case.x),
+                                                                        short(steps))
         except Exception as err:  # one model failing on one backend is a result, not a crash
-            row["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
-            traceback.print_exc()
-        print(f"  {engine:11} {spec.name:20} {_summary(row)}", flush=True)
+            row["error"] = _error(err)
+        print(f"  {engine:11} {name:20} {_summary(row)}", flush=True)
         results.append(row)
     return results
 
@@ -71,38 +100,51 @@ def measure_native(names: list[str], steps: int, quick: bool, compiled: bool) ->
     import numpy as np
     import torch
 
-    from maintainer.bench.native import NATIVE, build, trainable_parameters
+    from maintainer.bench.device import describe_torch, torch_device
+    from maintainer.bench.native import build, trainable_parameters
 
     torch.manual_seed(0)
-    engine = "native torch (compile)" if compiled else "native torch"
+    device, description = torch_device(torch), describe_torch(torch)
+    engine = NATIVE_COMPILED if compiled else NATIVE_EAGER
     results = []
-    for name in [n for n in NATIVE if n in names]:
-        row: dict[str, Any] = {"model": name, "engine": engine}
+    for name in names:
+        spec = BY_NAME[name]
+        row: dict[str, Any] = {"model": name, "engine": engine, "device": description, "steps": steps}
         try:
-            module, inputs, target, loss_fn = build(name, quick)
+            reference = build(name, **spec.sizes(quick))
+            module = reference.module.to(device)
             row["params"] = trainable_parameters(module)
-            optimizer = torch.optim.Adam([p for p in module.parameters() if p.requires_grad], lr=1e-3)
-            forward = torch.compile(module) if compiled else module
-
-            def train_step():
-                tensors = [torch.from_numpy(np.asarray(a)) for a in inputs]
-                module.train()
-                optimizer.zero_grad()
-                loss = loss_fn(forward(*tensors), torch.from_numpy(np.asarray(target)))
-                loss.backward()
-                optimizer.step()
-                return loss.item()  # waits for the step to finish, like Keras returning the loss
-
-            def predict_step():
+            if reference.generate is not None:
                 module.eval()
-                with torch.no_grad():
-                    return forward(*[torch.from_numpy(np.asarray(a)) for a in inputs]).numpy()
+                first, median = time_calls(reference.generate(device, compiled), short(steps))
+                row.update(generate_first_ms=first, generate_ms=median,
+                           tokens_per_s=reference.new_tokens / (median / 1e3))
+            else:
+                optimizer = torch.optim.Adam([p for p in module.parameters() if p.requires_grad], lr=1e-3)
+                forward = torch.compile(module) if compiled else module
 
-            row["train_first_ms"], row["train_ms"] = time_calls(train_step, steps)
-            row["predict_first_ms"], row["predict_ms"] = time_calls(predict_step, steps)
+                def on_device(arrays):
+                    return [torch.from_numpy(np.asarray(a)).to(device) for a in arrays]
+
+                def train_step():
+                    *tensors, target = on_device([*reference.inputs, reference.target])
+                    module.train()
+                    optimizer.zero_grad()
+                    loss = reference.loss(forward(*tensors), target)
+                    loss.backward()
+                    optimizer.step()
+                    return loss.item()  # waits for the step to finish, like Keras returning the loss
+
+                def predict_step():
+                    module.eval()
+                    with torch.no_grad():
+                        return forward(*on_device(reference.inputs)).cpu().numpy()
+
+                row["train_first_ms"], row["train_ms"] = time_calls(train_step, steps)
+                if not compiled:  # eval mode under no_grad is a second graph: minutes more to compile on 2 cores
+                    row["predict_first_ms"], row["predict_ms"] = time_calls(predict_step, short(steps))
         except Exception as err:
-            row["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
-            traceback.print_exc()
+            row["error"] = _error(err)
         print(f"  {engine:11} {name:20} {_summary(row)}", flush=True)
         results.append(row)
     return results
@@ -113,13 +155,16 @@ def _summary(row: dict[str, Any]) -> str:
         return f"error: {row['error']}"
     if "tokens_per_s" in row:
         return f"{row['tokens_per_s']:.0f} tokens/s (first call {row['generate_first_ms']:.0f} ms)"
-    return f"train {row['train_ms']:.1f} ms/step (first {row['train_first_ms']:.0f} ms), predict {row['predict_ms']:.1f} ms"
+    predict = f", predict {row['predict_ms']:.1f} ms" if "predict_ms" in row else ""
+    return f"train {row['train_ms']:.1f} ms/step (first {row['train_first_ms']:.0f} ms){predict}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=["keras", "native"], required=True)
     parser.add_argument("--compile", action="store_true", help="native: torch.compile the module")
+    parser.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
+                        help="keras: model.compile(jit_compile=...); auto is Keras' default")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--models", default=",".join(s.name for s in SPECS))
@@ -127,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = args.models.split(",")
     if args.engine == "keras":
-        results = measure_keras(names, args.steps, args.quick)
+        results = measure_keras(names, args.steps, args.quick, args.jit_compile)
     else:
         results = measure_native(names, args.steps, args.quick, args.compile)
     with open(args.out, "w") as handle:

@@ -3,7 +3,9 @@
 - each notebook's recorded metrics clear the floors stated here, on every backend;
 - a second run of each notebook (same backend and profile, through make run's runner) recorded
   exactly the same metrics;
-- the sentinel credentials set during the runs appear in no executed notebook, log or report.
+- the sentinel credentials set during the runs appear in no executed notebook, log or report;
+- each model `make bench` measures, built at its notebook's sizes, has the parameter count the
+  executed notebook recorded (maintainer/bench/notebooks.py).
 
 Run by `make test` after the notebooks (maintainer/matrix.py passes the options of conftest.py);
 on its own it fails until they have been executed. Every chapter notebook must have a floor: a
@@ -15,6 +17,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from dlwp_utils.backend import parse_backends
 from dlwp_utils.metrics import read_metrics
 from maintainer import baseline, layout
 from maintainer.matrix import SENTINELS
@@ -117,3 +122,25 @@ def test_no_credential_appears_in_any_output(results: Path) -> None:
     assert any(p.suffix == ".ipynb" for p in files), f"no executed notebooks under {results}"
     leaks = [f"{p}: {s[:6]}..." for p in files for s in SENTINELS.values() if s in p.read_text(errors="replace")]
     assert not leaks, f"credentials leaked into outputs: {leaks}"
+
+
+def test_bench_models_have_the_notebooks_parameter_counts(results: Path, request) -> None:
+    """make bench measures the notebooks' models: each, built at its notebook's sizes, has the notebook's count."""
+    from maintainer.bench.models import SPECS
+    from maintainer.bench.notebooks import parameter_count_problems
+
+    covered = {layout.relative(Path(p)).as_posix() for p in request.config.getoption("--notebooks").split(",") if p}
+    specs = [s for s in SPECS if s.notebook and (not covered or s.notebook in covered)]
+    if not specs:
+        assert covered, "no bench model names its notebook (maintainer/bench/models.py, SPECS)"
+        pytest.skip(f"none of this run's notebooks ({', '.join(sorted(covered))}) builds a bench model")
+    problems = []
+    for backend in parse_backends(request.config.getoption("--backends")):
+        for spec in specs:
+            executed = layout.executed(results, backend, layout.REPO_ROOT / spec.notebook)
+            if not executed.is_file():
+                problems.append(f"{executed} does not exist: the notebook was not executed (run `make test`).")
+                continue
+            where = f"{spec.notebook} on {backend}"
+            problems += parameter_count_problems(spec, json.loads(executed.read_text(encoding="utf-8")), where)
+    assert not problems, "\n".join(dict.fromkeys(problems))
