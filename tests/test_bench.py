@@ -142,6 +142,18 @@ def test_the_native_kv_cache_gives_the_full_forward_passs_logits(windowed):
     np.testing.assert_allclose(torch.stack(steps, 1).numpy(), full[:, 4:].numpy(), atol=1e-4)
 
 
+def test_the_bench_gemma_has_the_notebooks_parameter_count():
+    """The notebook records count_params() of tiny_gemma's Gemma3CausalLM: the recipe's Gemma3Backbone."""
+    import keras_hub
+
+    from dlwp_utils.data.tiny_gemma import RECIPE
+
+    spec = BY_NAME["gemma_tiny"]
+    recipe = keras_hub.models.Gemma3Backbone(vocabulary_size=RECIPE["vocabulary_size"], **RECIPE["backbone"],
+                                             **RECIPE["gemma3"])
+    assert spec.build(**spec.notebook_sizes({}, {})).model.count_params() == recipe.count_params()
+
+
 def test_native_generation_makes_the_stated_number_of_tokens():
     reference = build("gemma_tiny_generate", prompt=4, length=12, batch=3)
     tokens = reference.generate("cpu", False)()
