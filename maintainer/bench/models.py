@@ -222,8 +222,11 @@ def gemma_tiny_generate(prompt: int = 16, length: int = 64, batch: int = 4,
     mask = np.zeros_like(ids)
     mask[:, :prompt] = 1
     inputs = {"token_ids": ids, "padding_mask": mask}
+    # strip_prompt: without a preprocessor, Gemma3CausalLM.generate's own output also holds "images": None, which
+    # keras_hub (0.32) then fails to concatenate ("Invalid dtype: object"); the stripped output holds only the tokens.
     return Case(model, inputs, None, None, f"prompt {prompt} -> {length} tokens, batch {batch}",
-                generate=lambda: model.generate(inputs, stop_token_ids=None), new_tokens=batch * (length - prompt))
+                generate=lambda: model.generate(inputs, stop_token_ids=None, strip_prompt=True),
+                new_tokens=batch * (length - prompt))
 
 
 def _none(settings: Sizes, metrics: dict[str, float]) -> Sizes:
