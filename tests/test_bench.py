@@ -1,5 +1,5 @@
 """maintainer.bench (make bench): the native references build the Keras models' architectures (same
-parameter counts; the Gemma decoder computes keras_hub's logits), the rounds interleave, the
+parameter counts; the Gemma 3 decoder computes keras_hub's logits), the rounds interleave, the
 report's ratios and calls follow the rules, the device is detected (with fakes: no GPU here),
 the notebook check catches what it must, and the quick mode runs end to end."""
 
@@ -19,7 +19,7 @@ from maintainer.bench import device
 from maintainer.bench.__main__ import engine_plan, main as bench_main, rotated
 from maintainer.bench.measure import NATIVE_COMPILED, NATIVE_EAGER, time_calls
 from maintainer.bench.models import BY_NAME, SPECS
-from maintainer.bench.native import BUILDERS, build, trainable_parameters
+from maintainer.bench.native import BUILDERS, build, gemma3_decoder, trainable_parameters
 from maintainer.bench.notebooks import embedded_settings, parameter_count_problems
 from maintainer.bench.results import write_results
 from maintainer.bench.tables import KERAS_FASTER, NATIVE_FASTER, NO_CALL, Spread, call, compare_calls, summarise
@@ -52,22 +52,35 @@ def test_the_frozen_vgg16_trains_only_its_head():
     assert sum(p.numel() for p in reference.module.parameters()) - head == 14_714_688  # VGG16's base
 
 
-def _copy_gemma_weights(keras_backbone, decoder) -> None:
-    """keras_hub's GemmaBackbone weights into the native decoder (Keras kernels are (heads, in, out))."""
+def _gemma3_norm_pairs(keras_backbone, decoder) -> list:
+    """(Keras scale variable, torch scale parameter) of every RMSNorm, the final one last."""
+    pairs = []
+    for i, block in enumerate(decoder.blocks):
+        layer = keras_backbone.get_layer(f"decoder_block_{i}")
+        names = ["pre_attention_norm", "pre_ffw_norm", "post_attention_norm", "post_ffw_norm"]
+        pairs += [(getattr(layer, name).scale, getattr(block, name).scale) for name in names if hasattr(layer, name)]
+        pairs += [(layer.attention.query_norm.scale, block.query_norm.scale),
+                  (layer.attention.key_norm.scale, block.key_norm.scale)]
+    return pairs + [(keras_backbone.layer_norm.scale, decoder.final_norm.scale)]
+
+
+def _copy_gemma3_weights(keras_backbone, decoder) -> None:
+    """keras_hub's Gemma3Backbone weights into the native decoder (Keras kernels are (heads, in, out)); the
+    norms' scales, zeros when built, set to random values first so that (1 + scale) is tested."""
     import keras
     import torch
 
     def t(variable):
         return torch.tensor(keras.ops.convert_to_numpy(variable))
 
+    rng = np.random.default_rng(2)
     with torch.no_grad():
+        for variable, parameter in _gemma3_norm_pairs(keras_backbone, decoder):
+            variable.assign(rng.normal(0, 0.3, variable.shape).astype("float32"))
+            parameter.copy_(t(variable))
         decoder.embedding.weight.copy_(t(keras_backbone.get_layer("token_embedding").embeddings))
         for i, block in enumerate(decoder.blocks):
             layer = keras_backbone.get_layer(f"decoder_block_{i}")
-            block.pre_attention_norm.scale.copy_(t(layer.pre_attention_norm.scale) + 0.1 * i)
-            block.pre_ffw_norm.scale.copy_(t(layer.pre_ffw_norm.scale) - 0.1)
-            layer.pre_attention_norm.scale.assign(block.pre_attention_norm.scale.numpy())  # not all zeros
-            layer.pre_ffw_norm.scale.assign(block.pre_ffw_norm.scale.numpy())
             for name, linear in (("query_dense", block.query), ("key_dense", block.key), ("value_dense", block.value)):
                 kernel = t(getattr(layer.attention, name).kernel)  # (heads, hidden, head_dim)
                 linear.weight.copy_(kernel.permute(0, 2, 1).reshape(-1, kernel.shape[1]))
@@ -76,20 +89,17 @@ def _copy_gemma_weights(keras_backbone, decoder) -> None:
             block.gate.weight.copy_(t(layer.gating_ffw.kernel).T)
             block.up.weight.copy_(t(layer.gating_ffw_2.kernel).T)
             block.down.weight.copy_(t(layer.ffw_linear.kernel).T)
-        decoder.final_norm.scale.copy_(t(keras_backbone.layer_norm.scale))
 
 
-def test_the_native_gemma_decoder_computes_keras_hubs_gemma_logits():
+def _assert_same_logits(keras_lm, decoder, ids: np.ndarray) -> None:
+    """The native decoder, given the Keras model's weights, computes its logits (a right-padded row included)."""
     import keras
     import torch
 
-    case = BY_NAME["gemma_tiny"].build(seq_len=10, batch=2)
-    decoder = build("gemma_tiny", seq_len=10, batch=2).module.eval()
-    _copy_gemma_weights(case.model.backbone, decoder)
-    ids = case.x["token_ids"]
+    _copy_gemma3_weights(keras_lm.backbone, decoder.eval())
     mask = np.ones_like(ids)
     mask[1, 7:] = 0  # a padded row
-    expected = keras.ops.convert_to_numpy(case.model({"token_ids": ids, "padding_mask": mask}))
+    expected = keras.ops.convert_to_numpy(keras_lm({"token_ids": ids, "padding_mask": mask}))
     with torch.no_grad():
         got = decoder(torch.from_numpy(ids.astype("int64")), torch.from_numpy(mask)).numpy()
     real = mask.astype(bool)
@@ -97,17 +107,51 @@ def test_the_native_gemma_decoder_computes_keras_hubs_gemma_logits():
     np.testing.assert_allclose(got[real], expected[real], atol=2e-4)
 
 
-def test_the_native_kv_cache_gives_the_full_forward_passs_logits():
+def test_the_native_gemma3_decoder_computes_keras_hubs_gemma3_logits():
+    case = BY_NAME["gemma_tiny"].build(seq_len=10, batch=2)
+    _assert_same_logits(case.model, build("gemma_tiny", seq_len=10, batch=2).module, case.x["token_ids"])
+
+
+# Gemma3Backbone's options that the tiny recipe leaves at their defaults: sliding windows on 5 layers in 6 (the
+# 6th global), rope scaling, no post-norms.
+WINDOWED = dict(vocabulary_size=50, num_layers=7, num_query_heads=2, num_key_value_heads=1, hidden_dim=16,
+                intermediate_dim=24, head_dim=8, use_sliding_window_attention=True, sliding_window_size=3,
+                local_rope_scaling_factor=2.0, global_rope_scaling_factor=8.0)
+
+
+def test_the_native_gemma3_decoder_follows_sliding_windows_and_rope_scaling():
+    import keras_hub
+
+    backbone = keras_hub.models.Gemma3Backbone(image_size=896, **WINDOWED)
+    keras_lm = keras_hub.models.Gemma3CausalLM(backbone=backbone, preprocessor=None)
+    ids = np.random.default_rng(3).integers(1, WINDOWED["vocabulary_size"], (2, 10)).astype("int32")
+    _assert_same_logits(keras_lm, gemma3_decoder(**WINDOWED), ids)
+
+
+@pytest.mark.parametrize("windowed", [False, True], ids=["tiny recipe", "sliding windows"])
+def test_the_native_kv_cache_gives_the_full_forward_passs_logits(windowed):
     import torch
 
-    decoder = build("gemma_tiny").module.eval()
-    ids = torch.from_numpy(np.random.default_rng(1).integers(1, 400, (2, 9)))
+    decoder = (gemma3_decoder(**WINDOWED) if windowed else build("gemma_tiny").module).eval()
+    ids = torch.from_numpy(np.random.default_rng(1).integers(1, 50, (2, 9)))
     with torch.no_grad():
         full = decoder(ids, torch.ones_like(ids))
         caches = decoder.new_cache(2, 12, "cpu")
         steps = [decoder.prefill(ids[:, :5], caches)]
         steps += [decoder.decode(ids[:, i:i + 1], torch.tensor([i]), caches) for i in range(5, 9)]
     np.testing.assert_allclose(torch.stack(steps, 1).numpy(), full[:, 4:].numpy(), atol=1e-4)
+
+
+def test_the_bench_gemma_has_the_notebooks_parameter_count():
+    """The notebook records count_params() of tiny_gemma's Gemma3CausalLM: the recipe's Gemma3Backbone."""
+    import keras_hub
+
+    from dlwp_utils.data.tiny_gemma import RECIPE
+
+    spec = BY_NAME["gemma_tiny"]
+    recipe = keras_hub.models.Gemma3Backbone(vocabulary_size=RECIPE["vocabulary_size"], **RECIPE["backbone"],
+                                             **RECIPE["gemma3"])
+    assert spec.build(**spec.notebook_sizes({}, {})).model.count_params() == recipe.count_params()
 
 
 def test_native_generation_makes_the_stated_number_of_tokens():
@@ -181,7 +225,7 @@ def test_the_report_shows_spreads_ratios_calls_and_devices(tmp_path):
     report = (tmp_path / "results.md").read_text()
     assert "| MNIST dense network | ch02 | s | 2.1 (2.0–2.2) | 4.0 (3.9–4.1) | jax (3/3) | 0.54 (0.50–0.54) vs native " \
            "| Keras faster |" in report
-    assert "| tiny Gemma, greedy generation |" in report and "no call" in report  # 1.25, 0.86, 1.10
+    assert "| tiny Gemma 3, greedy generation |" in report and "no call" in report  # 1.25, 0.86, 1.10
     assert "- CPU: test: jax, native torch" in report and "load average was 1.0 to 9.0" in report
     assert "| MNIST dense network | Keras faster | Keras faster | held |" in report
     data = json.loads((tmp_path / "results.json").read_text())

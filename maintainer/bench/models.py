@@ -196,15 +196,16 @@ def rnn_cells(steps: int = 60, features: int = 64, units: int = 64, batch: int =
 
 
 def _tiny_gemma(vocabulary_size: int) -> Any:
-    """The tiny Gemma of the embedded profile: dlwp_utils.data.tiny_gemma's backbone recipe (untrained)."""
+    """The tiny Gemma 3 of the embedded profile: dlwp_utils.data.tiny_gemma's recipe (untrained, no preprocessor)."""
     import keras_hub
 
-    backbone = keras_hub.models.GemmaBackbone(vocabulary_size=vocabulary_size, **TINY_GEMMA["backbone"])
-    return keras_hub.models.GemmaCausalLM(backbone=backbone, preprocessor=None)
+    backbone = keras_hub.models.Gemma3Backbone(vocabulary_size=vocabulary_size, **TINY_GEMMA["backbone"],
+                                               **TINY_GEMMA["gemma3"])
+    return keras_hub.models.Gemma3CausalLM(backbone=backbone, preprocessor=None)
 
 
 def gemma_tiny(seq_len: int = 64, batch: int = 4, vocabulary_size: int = TINY_GEMMA["vocabulary_size"]) -> Case:
-    """Chapter 15: a training step of the tiny Gemma (next-token cross-entropy on its logits)."""
+    """Chapter 15: a training step of the tiny Gemma 3 (next-token cross-entropy on its logits)."""
     import keras
 
     ids = _rng().integers(1, vocabulary_size, (batch, seq_len)).astype("int32")
@@ -215,14 +216,17 @@ def gemma_tiny(seq_len: int = 64, batch: int = 4, vocabulary_size: int = TINY_GE
 
 def gemma_tiny_generate(prompt: int = 16, length: int = 64, batch: int = 4,
                         vocabulary_size: int = TINY_GEMMA["vocabulary_size"]) -> Case:
-    """Chapter 15: greedy generation with the tiny Gemma, in new tokens per second."""
+    """Chapter 15: greedy generation with the tiny Gemma 3, in new tokens per second."""
     model = _tiny_gemma(vocabulary_size)
     ids = _rng().integers(1, vocabulary_size, (batch, length)).astype("int32")
     mask = np.zeros_like(ids)
     mask[:, :prompt] = 1
     inputs = {"token_ids": ids, "padding_mask": mask}
+    # strip_prompt: without a preprocessor, Gemma3CausalLM.generate's own output also holds "images": None, which
+    # keras_hub (0.32) then fails to concatenate ("Invalid dtype: object"); the stripped output holds only the tokens.
     return Case(model, inputs, None, None, f"prompt {prompt} -> {length} tokens, batch {batch}",
-                generate=lambda: model.generate(inputs, stop_token_ids=None), new_tokens=batch * (length - prompt))
+                generate=lambda: model.generate(inputs, stop_token_ids=None, strip_prompt=True),
+                new_tokens=batch * (length - prompt))
 
 
 def _none(settings: Sizes, metrics: dict[str, float]) -> Sizes:
@@ -264,10 +268,10 @@ SPECS = [
          CH11, _ch11_stacks),
     Spec("rnn_cells", "ch11", "RNN over two LSTMCells", rnn_cells, dict(steps=10, features=8, units=8, batch=16),
          CH11, _ch11_stacks),
-    Spec("gemma_tiny", "ch15", "tiny Gemma (the embedded preset's shape)", gemma_tiny, dict(seq_len=16, batch=2),
+    Spec("gemma_tiny", "ch15", "tiny Gemma 3 (the embedded preset's shape)", gemma_tiny, dict(seq_len=16, batch=2),
          CH15, _none),
     # The same network as gemma_tiny: its parameter count is checked there.
-    Spec("gemma_tiny_generate", "ch15", "tiny Gemma, greedy generation", gemma_tiny_generate,
+    Spec("gemma_tiny_generate", "ch15", "tiny Gemma 3, greedy generation", gemma_tiny_generate,
          dict(prompt=4, length=16, batch=2), generation=True),
 ]
 BY_NAME = {s.name: s for s in SPECS}

@@ -258,69 +258,92 @@ def rnn_cells(steps: int = 60, features: int = 64, units: int = 64, batch: int =
     return Reference(RNNCells(), [x], y, nn.MSELoss())
 
 
-def gemma_decoder(vocabulary_size: int, num_layers: int, num_query_heads: int, num_key_value_heads: int,
-                  hidden_dim: int, intermediate_dim: int, head_dim: int, epsilon: float = 1e-6) -> Any:
-    """A Gemma decoder of keras_hub's GemmaBackbone shape: tied embeddings, RMSNorm, grouped-query
-    attention with RoPE, a GeGLU feed-forward of intermediate_dim // 2 units, no biases.
-
-    forward(token_ids, padding_mask) gives the logits; prefill / decode run it with a KV cache.
-    """
+def gemma3_decoder(vocabulary_size: int, num_layers: int, num_query_heads: int, num_key_value_heads: int,
+                   hidden_dim: int, intermediate_dim: int, head_dim: int, use_post_ffw_norm: bool = False,
+                   use_post_attention_norm: bool = False, use_sliding_window_attention: bool = False,
+                   sliding_window_size: int = 1024, local_rope_scaling_factor: float = 1.0,
+                   global_rope_scaling_factor: float = 1.0) -> Any:
+    """keras_hub's text-only Gemma3Backbone, by hand: forward gives its logits, prefill / decode use a KV cache."""
     import torch
     import torch.nn.functional as F
     from torch import nn
 
     class RMSNorm(nn.Module):
-        def __init__(self):
+        def __init__(self, dim: int):
             super().__init__()
-            self.scale = nn.Parameter(torch.zeros(hidden_dim))  # Gemma scales by (1 + scale)
+            self.scale = nn.Parameter(torch.zeros(dim))  # Gemma scales by (1 + scale)
 
         def forward(self, x):
-            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + epsilon) * (1 + self.scale)
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * (1 + self.scale)
 
-    inverse_frequencies = 1.0 / 10_000.0 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
-
-    def rope(x, positions):  # x: (batch, time, heads, head_dim); positions: (time,)
-        angles = positions[:, None].float() * inverse_frequencies.to(x.device)
-        angles = torch.cat([angles, angles], dim=-1)[None, :, None, :]
-        first, second = x.chunk(2, dim=-1)
-        return x * angles.cos() + torch.cat([-second, first], dim=-1) * angles.sin()
+    def optional_norm(wanted: bool) -> nn.Module:
+        return RMSNorm(hidden_dim) if wanted else nn.Identity()
 
     class Block(nn.Module):
-        def __init__(self):
+        def __init__(self, index: int):
             super().__init__()
-            self.pre_attention_norm, self.pre_ffw_norm = RMSNorm(), RMSNorm()
+            # keras_hub's Gemma3Backbone: 5 local (sliding-window) layers, then 1 global, when asked.
+            self.local = use_sliding_window_attention and index % 6 < 5
+            # RoPE of wavelength 10k on local layers, 1M on global ones; "linear" scaling divides the positions.
+            wavelength, scaling = (10_000.0, local_rope_scaling_factor) if self.local else (
+                1_000_000.0, global_rope_scaling_factor)
+            exponents = torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim
+            self.register_buffer("inverse_frequencies", wavelength ** -exponents / scaling, persistent=False)
+            self.pre_attention_norm, self.pre_ffw_norm = RMSNorm(hidden_dim), RMSNorm(hidden_dim)
+            # Gemma 3's norms after attention and the feed-forward (where asked), and on each head's queries and keys.
+            self.post_attention_norm = optional_norm(use_post_attention_norm)
+            self.post_ffw_norm = optional_norm(use_post_ffw_norm)
+            self.query_norm, self.key_norm = RMSNorm(head_dim), RMSNorm(head_dim)
             self.query = nn.Linear(hidden_dim, num_query_heads * head_dim, bias=False)
             self.key = nn.Linear(hidden_dim, num_key_value_heads * head_dim, bias=False)
             self.value = nn.Linear(hidden_dim, num_key_value_heads * head_dim, bias=False)
             self.attention_output = nn.Linear(num_query_heads * head_dim, hidden_dim, bias=False)
-            self.gate = nn.Linear(hidden_dim, intermediate_dim // 2, bias=False)
-            self.up = nn.Linear(hidden_dim, intermediate_dim // 2, bias=False)
-            self.down = nn.Linear(intermediate_dim // 2, hidden_dim, bias=False)
+            # A GeGLU of intermediate_dim units (Gemma 1 and 2 halve it); no biases anywhere, no soft-capping.
+            self.gate = nn.Linear(hidden_dim, intermediate_dim, bias=False)
+            self.up = nn.Linear(hidden_dim, intermediate_dim, bias=False)
+            self.down = nn.Linear(intermediate_dim, hidden_dim, bias=False)
+
+        def rope(self, x, positions):
+            """x: (batch, time, heads, head_dim) rotated by half; positions: (time,)."""
+            angles = positions[:, None].float() * self.inverse_frequencies
+            angles = torch.cat([angles, angles], dim=-1)[None, :, None, :]
+            first, second = x.chunk(2, dim=-1)
+            return x * angles.cos() + torch.cat([-second, first], dim=-1) * angles.sin()
+
+        def windowed(self, mask, positions):
+            """The mask, restricted on a local layer to the last sliding_window_size keys of each query."""
+            if not self.local:
+                return mask
+            keys = torch.arange(mask.shape[-1], device=mask.device)
+            return mask & (positions[:, None] - keys[None, :] < sliding_window_size)
 
         def forward(self, x, positions, mask, cache=None):
-            """mask: (batch, 1, queries, keys), True where a query may attend; cache: (keys, values, index)."""
+            """mask: (batch, 1, queries, keys), True where a query may attend; cache: (keys, values)."""
             batch, time, _ = x.shape
             normed = self.pre_attention_norm(x)
-            q = rope(self.query(normed).view(batch, time, num_query_heads, head_dim), positions)
-            k = rope(self.key(normed).view(batch, time, num_key_value_heads, head_dim), positions)
+            q = self.query_norm(self.query(normed).view(batch, time, num_query_heads, head_dim))
+            k = self.key_norm(self.key(normed).view(batch, time, num_key_value_heads, head_dim))
+            q, k = self.rope(q, positions), self.rope(k, positions)
             v = self.value(normed).view(batch, time, num_key_value_heads, head_dim)
             if cache is not None:  # write this step's keys and values, attend over the whole cache
                 keys, values = cache
                 keys.index_copy_(1, positions, k)
                 values.index_copy_(1, positions, v)
                 k, v = keys, values
-            attention = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
-                                                       attn_mask=mask, enable_gqa=True)
-            x = x + self.attention_output(attention.transpose(1, 2).reshape(batch, time, -1))
+            attention = F.scaled_dot_product_attention(
+                q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=self.windowed(mask, positions),
+                scale=head_dim ** -0.5, enable_gqa=True)  # query_head_dim_normalize: 1 / sqrt(head_dim)
+            attention = self.attention_output(attention.transpose(1, 2).reshape(batch, time, -1))
+            x = x + self.post_attention_norm(attention)
             normed = self.pre_ffw_norm(x)
-            return x + self.down(F.gelu(self.gate(normed), approximate="tanh") * self.up(normed))
+            return x + self.post_ffw_norm(self.down(F.gelu(self.gate(normed), approximate="tanh") * self.up(normed)))
 
-    class GemmaDecoder(nn.Module):
+    class Gemma3Decoder(nn.Module):
         def __init__(self):
             super().__init__()
             self.embedding = nn.Embedding(vocabulary_size, hidden_dim)
-            self.blocks = nn.ModuleList(Block() for _ in range(num_layers))
-            self.final_norm = RMSNorm()
+            self.blocks = nn.ModuleList(Block(i) for i in range(num_layers))
+            self.final_norm = RMSNorm(hidden_dim)
 
         def _run(self, token_ids, positions, mask, caches=None):
             x = self.embedding(token_ids) * math.sqrt(hidden_dim)
@@ -351,14 +374,19 @@ def gemma_decoder(vocabulary_size: int, num_layers: int, num_query_heads: int, n
             mask = (keys <= position)[None, None, None, :]
             return self._run(token, position, mask, caches)[:, -1]
 
-    return GemmaDecoder()
+    return Gemma3Decoder()
+
+
+def _tiny_gemma3(vocabulary_size: int) -> Any:
+    """The decoder of dlwp_utils.data.tiny_gemma's recipe (image_size sizes only a vision encoder: it has none)."""
+    gemma3 = {k: v for k, v in TINY_GEMMA["gemma3"].items() if k != "image_size"}
+    return gemma3_decoder(vocabulary_size=vocabulary_size, **TINY_GEMMA["backbone"], **gemma3)
 
 
 def gemma_tiny(seq_len: int = 64, batch: int = 4, vocabulary_size: int = TINY_GEMMA["vocabulary_size"]) -> Reference:
-    """A training step of the tiny Gemma's decoder (next-token cross-entropy on logits)."""
-    recipe = dict(TINY_GEMMA["backbone"], vocabulary_size=vocabulary_size)
-    ids = _rng().integers(1, recipe["vocabulary_size"], (batch, seq_len))
-    return Reference(gemma_decoder(**recipe), [ids, np.ones_like(ids)], np.roll(ids, -1, axis=1),
+    """A training step of the tiny Gemma 3's decoder (next-token cross-entropy on logits)."""
+    ids = _rng().integers(1, vocabulary_size, (batch, seq_len))
+    return Reference(_tiny_gemma3(vocabulary_size), [ids, np.ones_like(ids)], np.roll(ids, -1, axis=1),
                      _cross_entropy_over_tokens())
 
 
@@ -367,9 +395,8 @@ def gemma_tiny_generate(prompt: int = 16, length: int = 64, batch: int = 4,
     """Greedy generation with a KV cache: the prompt in one pass, then one token per step up to `length`."""
     import torch
 
-    recipe = dict(TINY_GEMMA["backbone"], vocabulary_size=vocabulary_size)
-    decoder = gemma_decoder(**recipe)
-    ids = _rng().integers(1, recipe["vocabulary_size"], (batch, prompt))
+    decoder = _tiny_gemma3(vocabulary_size)
+    ids = _rng().integers(1, vocabulary_size, (batch, prompt))
 
     def generate(device: Any, compiled: bool) -> Callable[[], Any]:
         decode = torch.compile(decoder.decode) if compiled else decoder.decode
