@@ -17,7 +17,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dlwp-installed
 BENCH_OUT := $(if $(PUBLISH),benchmarks,build/bench)
 
-.PHONY: help setup run test baseline bench lab hygiene clean test-colab test-latest colab-constraints
+.PHONY: help setup run test baseline bench lab hygiene clean test-colab test-latest colab-constraints standin
 
 help:
 	@echo "Targets:"
@@ -32,6 +32,7 @@ help:
 	@echo "  make test-colab the same tests on Colab's versions (constraints/colab.txt, Python 3.13) in .venv-colab"
 	@echo "  make test-latest the same tests on the newest release of every requirement in .venv-latest"
 	@echo "  make colab-constraints  rewrite constraints/colab.txt from Colab's newest published freeze"
+	@echo "  make standin    rebuild the committed VGG16 stand-in for ImageNet (dlwp_utils/data/assets), then commit it"
 	@echo "  make clean      remove build/"
 	@echo "Variables (now):"
 	@echo "  BACKENDS=$(BACKENDS)   comma-separated: jax, tensorflow, torch"
@@ -98,6 +99,11 @@ test-latest:
 # Rewrite constraints/colab.txt from Colab's newest published freeze (googlecolab/backend-info).
 colab-constraints:
 	$(PYTHON) -m maintainer.colab_constraints
+
+# The embedded profile's VGG16 weights: pretrained on a generated source task (about 20 minutes on
+# 2 CPU cores, on torch), too long for a notebook's first use, so built here and committed.
+standin: setup
+	KERAS_BACKEND=torch $(PY) -m dlwp_utils.data.vgg16_standin build
 
 hygiene: setup
 	$(PY) -m maintainer.hygiene check

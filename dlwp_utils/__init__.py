@@ -24,7 +24,7 @@ Importing this package never imports Keras, so the backend can still be chosen a
 from dlwp_utils import data
 from dlwp_utils.backend import BACKENDS, check_backend, in_colab, preferred_dtype, run_on_simulated_devices, set_seed
 from dlwp_utils.errors import BackendError, DataError, DLWPError, KaggleError, ProfileError, SavedModelError, WriteError
-from dlwp_utils.metrics import record_metric
+from dlwp_utils.metrics import record_metric, with_error
 from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_history, plot_images, plot_weights
 from dlwp_utils.profile import Profile, by_profile, require_available, use_profile
 from dlwp_utils.saving import load_model
@@ -68,4 +68,5 @@ __all__ = [
     "run_on_simulated_devices",
     "set_seed",
     "use_profile",
+    "with_error",
 ]

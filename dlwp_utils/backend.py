@@ -77,11 +77,18 @@ def parse_backends(spec: str | list[str] | tuple[str, ...]) -> list[str]:
     return names
 
 
+GPU_SHARING = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+
+
 def check_backend(default: str = DEFAULT_BACKEND) -> None:
     """Validate KERAS_BACKEND (defaulting it), import Keras, and print a one-line environment report."""
     os.environ.setdefault("KERAS_BACKEND", default)
     # TensorFlow's C++ start-up chatter hides the lines a learner should read.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # On a GPU, share it: every backend's notebook also imports TensorFlow (tf.data), which would
+    # otherwise take all of the card's memory, and JAX 75% of it, as they start.
+    for name, value in GPU_SHARING.items():
+        os.environ.setdefault(name, value)
     wanted = validate_backend(os.environ["KERAS_BACKEND"])
     running = _imported_backend()
     if running is not None and running != wanted:

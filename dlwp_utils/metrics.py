@@ -23,6 +23,14 @@ def record_metric(name: str, value: float) -> None:
     display(bundle, raw=True)
 
 
+def with_error(accuracy: float, count: int) -> str:
+    """An accuracy measured on `count` examples, with its binomial standard error: "0.912 ± 0.010 (n=800)"."""
+    if count < 1:
+        raise ValueError(f"An accuracy needs at least one example; got count={count!r}.")
+    error = math.sqrt(max(accuracy * (1 - accuracy), 0.0) / count)
+    return f"{accuracy:.3f} ± {error:.3f} (n={count:,})"
+
+
 def read_metrics(notebook: dict[str, Any]) -> dict[str, float]:
     """All metrics recorded in an executed notebook (nbformat dict), by name; later ones win."""
     found: dict[str, float] = {}

@@ -99,6 +99,21 @@ def test_check_backend_defaults_to_jax_and_reports_one_line():
     assert report[0].startswith("Backend: jax ") and "keras 3." in report[0] and "devices: cpu" in report[0]
 
 
+def test_check_backend_lets_the_frameworks_share_a_gpu_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH", raising=False)
+    code = """
+        import os, dlwp_utils
+        dlwp_utils.check_backend()
+        print(os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"], os.environ["TF_FORCE_GPU_ALLOW_GROWTH"])
+        """
+    monkeypatch.delenv("XLA_PYTHON_CLIENT_PREALLOCATE", raising=False)
+    done = _python(code, "tensorflow")  # Keras sets TensorFlow's growth itself, but only on the other backends
+    assert done.stdout.splitlines()[-1] == "false true", done.stdout + done.stderr
+    monkeypatch.setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "true")  # the learner's own choice stays
+    done = _python(code, "tensorflow")
+    assert done.stdout.splitlines()[-1] == "true true", done.stdout + done.stderr
+
+
 def test_in_colab_follows_the_google_colab_module(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert not in_colab()

@@ -28,11 +28,11 @@ def test_the_constants_are_the_ones_keras_applications_uses():
     assert f'file_hash="{md5}"' in inspect.getsource(vgg16)
 
 
-def test_embedded_profile_announces_random_weights_and_downloads_nothing(capsys, monkeypatch, closed_port_url):
+def test_embedded_profile_gives_the_stand_in_and_downloads_nothing(capsys, monkeypatch, closed_port_url):
     monkeypatch.setitem(IMAGENET_NO_TOP, "VGG16", ("x.h5", f"{closed_port_url}/x.h5", "0" * 32, 58_000_000))
-    assert imagenet_weights("VGG16", "embedded") is None
+    assert imagenet_weights("VGG16", "embedded").endswith("vgg16_standin.weights.h5")
     out = capsys.readouterr().out
-    assert "VGG16 weights: random" in out and 'PROFILE = "book"' in out
+    assert "VGG16 weights: a stand-in for ImageNet" in out and 'PROFILE = "book"' in out
 
 
 def test_book_profile_fetches_into_the_cache_and_gives_keras_the_file(http_server, cache, monkeypatch, capsys):

@@ -19,4 +19,5 @@ def test_the_wheel_colab_installs_holds_only_the_helper(tmp_path):
     packages = {name.split("/")[0] for name in names if not name.startswith("dlwp_utils-")}
     assert packages == {"dlwp_utils"}, packages
     assert "dlwp_utils/data/tiny_gemma.py" in names and "dlwp_utils/backend.py" in names
+    assert {"dlwp_utils/data/assets/vgg16_standin.weights.h5", "dlwp_utils/data/assets/vgg16_standin.json"} <= set(names)
     assert not [n for n in names if any(part in n for part in ("maintainer", "hygiene", "bench", "matrix", "run.py"))]

@@ -22,11 +22,23 @@ SUPERSAMPLE = 2
 
 def draw_pet(kind: str, rng: np.random.Generator) -> bytes:
     """One JPEG picture (as bytes) of a `kind` ("cat" or "dog"), with random size and look."""
-    from PIL import Image, ImageDraw, ImageFilter
-
     if kind not in CLASSES:
         raise ValueError(f"kind must be one of {CLASSES}, not {kind!r}")
     width, height = (int(v) for v in rng.integers(64, 161, size=2))
+    image = draw_scene(kind, rng, width, height)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
+    return buffer.getvalue()
+
+
+def draw_scene(kind: str, rng: np.random.Generator, width: int, height: int, *, fur=None):
+    """A PIL picture of `kind` (a pet, another animal or an object: see KINDS) on clutter.
+
+    `fur` fixes the base colour (else one of FURS at random): the "breeds" of the VGG16 stand-in's
+    source task. draw_pet(kind, rng) is this plus a JPEG encoding, with the same random draws.
+    """
+    from PIL import Image, ImageDraw, ImageFilter
+
     s = SUPERSAMPLE
     image = Image.new("RGB", (width * s, height * s), _random_colour(rng))
     draw = ImageDraw.Draw(image)
@@ -35,18 +47,17 @@ def draw_pet(kind: str, rng: np.random.Generator) -> bytes:
     head = side * rng.uniform(0.26, 0.38)
     cx = width * s * rng.uniform(0.3, 0.7)
     cy = height * s * rng.uniform(0.35, 0.7)
-    fur = tuple(int(np.clip(c + rng.normal(0, 18), 0, 255)) for c in FURS[rng.integers(len(FURS))])
+    base = FURS[rng.integers(len(FURS))] if fur is None else fur
+    fur = tuple(int(np.clip(c + rng.normal(0, 18), 0, 255)) for c in base)
     angle = rng.uniform(-0.35, 0.35)
-    (_cat if kind == "cat" else _dog)(draw, cx, cy, head, angle, fur, rng)
+    KINDS[kind](draw, cx, cy, head, angle, fur, rng)
     # A few clutter shapes in front, sometimes hiding part of the head.
     for _ in range(int(rng.integers(0, 2))):
         _shape(draw, width * s, height * s, rng, small=True)
     image = image.resize((width, height), Image.LANCZOS)
     if rng.random() < 0.3:
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=int(rng.integers(60, 95)))
-    return buffer.getvalue()
+    return image
 
 
 def _random_colour(rng: np.random.Generator) -> tuple[int, int, int]:
@@ -144,3 +155,246 @@ def _dog(draw, cx, cy, r, angle, fur, rng) -> None:
     _ellipse(draw, at, 0, r * 0.27, r * 0.2, r * 0.13, (20, 20, 20), angle)  # big nose
     if rng.random() < 0.5:  # tongue
         _ellipse(draw, at, 0, r * 0.78, r * 0.14, r * 0.2, (225, 90, 110), angle)
+
+
+# --- Other animals and objects: the classes of the VGG16 stand-in's source task (never the target) ---
+
+def _eyes(draw, at, r, angle, dy=-0.2, dx=0.35, size=0.12, white=(250, 250, 250), pupil=(20, 20, 20)):
+    for side in (-1, 1):
+        _ellipse(draw, at, side * r * dx, r * dy, r * size, r * size, white, angle)
+        _ellipse(draw, at, side * r * dx, r * dy, r * size * 0.6, r * size * 0.6, pupil, angle)
+
+
+def _rabbit(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    for side in (-1, 1):  # long ears standing up
+        _ellipse(draw, at, side * r * 0.35, -r * 1.2, r * 0.2, r * 0.7, fur, angle)
+        _ellipse(draw, at, side * r * 0.35, -r * 1.2, r * 0.1, r * 0.5, (235, 160, 170), angle)
+    _ellipse(draw, at, 0, 0, r * 0.85, r * 0.8, fur, angle)
+    _eyes(draw, at, r, angle, dy=-0.15, dx=0.35, size=0.1, white=(30, 20, 20), pupil=(5, 5, 5))
+    _ellipse(draw, at, 0, r * 0.2, r * 0.08, r * 0.06, (230, 120, 140), angle)
+    draw.polygon([at(-r * 0.08, r * 0.35), at(r * 0.08, r * 0.35), at(r * 0.08, r * 0.5), at(-r * 0.08, r * 0.5)],
+                 fill=(250, 250, 250))
+
+
+def _bear(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    for side in (-1, 1):  # small round ears on top
+        _ellipse(draw, at, side * r * 0.7, -r * 0.75, r * 0.28, r * 0.28, fur, angle)
+        _ellipse(draw, at, side * r * 0.7, -r * 0.75, r * 0.15, r * 0.15, _darker(fur, 0.6), angle)
+    _ellipse(draw, at, 0, 0, r, r * 0.9, fur, angle)
+    _ellipse(draw, at, 0, r * 0.35, r * 0.35, r * 0.28, tuple(min(255, c + 60) for c in fur), angle)
+    _ellipse(draw, at, 0, r * 0.25, r * 0.12, r * 0.08, (15, 10, 10), angle)
+    _eyes(draw, at, r, angle, dy=-0.15, dx=0.35, size=0.07, white=(15, 10, 10), pupil=(0, 0, 0))
+
+
+def _mouse(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    for side in (-1, 1):  # big round ears on the sides
+        _ellipse(draw, at, side * r * 0.75, -r * 0.55, r * 0.45, r * 0.45, fur, angle)
+        _ellipse(draw, at, side * r * 0.75, -r * 0.55, r * 0.3, r * 0.3, (235, 160, 170), angle)
+    draw.polygon([at(-r * 0.6, -r * 0.2), at(r * 0.6, -r * 0.2), at(0, r * 0.9)], fill=fur)  # pointed face
+    _ellipse(draw, at, 0, -r * 0.1, r * 0.6, r * 0.5, fur, angle)
+    _ellipse(draw, at, 0, r * 0.85, r * 0.08, r * 0.08, (30, 20, 20), angle)
+    _eyes(draw, at, r, angle, dy=-0.1, dx=0.25, size=0.08, white=(15, 10, 10), pupil=(0, 0, 0))
+    for side in (-1, 1):
+        for k in (-1, 1):
+            draw.line([at(side * r * 0.1, r * 0.7), at(side * r * 0.8, r * (0.65 + 0.12 * k))], fill=(40, 40, 40),
+                      width=max(1, int(r / 25)))
+
+
+def _fox(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    for side in (-1, 1):  # big pointed ears, dark tips
+        draw.polygon([at(side * r * 0.2, -r * 0.5), at(side * r * 0.9, -r * 0.3), at(side * r * 0.75, -r * 1.4)],
+                     fill=fur)
+        draw.polygon([at(side * r * 0.68, -r * 1.05), at(side * r * 0.82, -r * 1.0), at(side * r * 0.75, -r * 1.4)],
+                     fill=(30, 25, 25))
+    draw.polygon([at(-r * 0.95, -r * 0.3), at(r * 0.95, -r * 0.3), at(0, r * 0.95)], fill=fur)  # long snout
+    draw.polygon([at(-r * 0.7, r * 0.05), at(r * 0.7, r * 0.05), at(0, r * 0.95)], fill=(245, 240, 235))
+    _ellipse(draw, at, 0, r * 0.9, r * 0.1, r * 0.08, (20, 20, 20), angle)
+    _eyes(draw, at, r, angle, dy=-0.05, dx=0.35, size=0.08, white=(200, 160, 40), pupil=(10, 10, 10))
+
+
+def _owl(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    for side in (-1, 1):  # ear tufts
+        draw.polygon([at(side * r * 0.3, -r * 0.8), at(side * r * 0.8, -r * 0.6), at(side * r * 0.75, -r * 1.15)],
+                     fill=_darker(fur, 0.7))
+    _ellipse(draw, at, 0, 0, r * 0.9, r, fur, angle)
+    for side in (-1, 1):  # huge eyes with rims
+        _ellipse(draw, at, side * r * 0.4, -r * 0.2, r * 0.36, r * 0.36, (245, 240, 230), angle)
+        _ellipse(draw, at, side * r * 0.4, -r * 0.2, r * 0.22, r * 0.22, (240, 190, 30), angle)
+        _ellipse(draw, at, side * r * 0.4, -r * 0.2, r * 0.11, r * 0.11, (10, 10, 10), angle)
+    draw.polygon([at(-r * 0.1, r * 0.05), at(r * 0.1, r * 0.05), at(0, r * 0.35)], fill=(230, 150, 40))
+
+
+def _pig(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    pink = (min(255, fur[0] // 4 + 200), min(255, fur[1] // 4 + 130), min(255, fur[2] // 4 + 140))
+    for side in (-1, 1):  # small folded ears
+        draw.polygon([at(side * r * 0.3, -r * 0.75), at(side * r * 0.9, -r * 0.5), at(side * r * 0.85, -r * 1.05)],
+                     fill=_darker(pink, 0.85))
+    _ellipse(draw, at, 0, 0, r, r * 0.85, pink, angle)
+    _ellipse(draw, at, 0, r * 0.3, r * 0.35, r * 0.25, _darker(pink, 0.85), angle)
+    for side in (-1, 1):
+        _ellipse(draw, at, side * r * 0.13, r * 0.3, r * 0.06, r * 0.1, (90, 40, 50), angle)
+    _eyes(draw, at, r, angle, dy=-0.3, dx=0.35, size=0.07, white=(20, 20, 20), pupil=(0, 0, 0))
+
+
+def _panda(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    black, white = (25, 25, 25), (240, 240, 235)
+    for side in (-1, 1):
+        _ellipse(draw, at, side * r * 0.72, -r * 0.72, r * 0.3, r * 0.3, black, angle)
+    _ellipse(draw, at, 0, 0, r, r * 0.9, white, angle)
+    for side in (-1, 1):
+        _ellipse(draw, at, side * r * 0.38, -r * 0.12, r * 0.22, r * 0.3, black, angle)
+        _ellipse(draw, at, side * r * 0.38, -r * 0.18, r * 0.07, r * 0.07, white, angle)
+    _ellipse(draw, at, 0, r * 0.3, r * 0.14, r * 0.09, black, angle)
+
+
+def _frog(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    green = (int(rng.integers(40, 120)), int(rng.integers(140, 220)), int(rng.integers(30, 90)))
+    for side in (-1, 1):  # eyes bulging on top
+        _ellipse(draw, at, side * r * 0.5, -r * 0.55, r * 0.3, r * 0.3, green, angle)
+    _ellipse(draw, at, 0, 0, r * 1.1, r * 0.7, green, angle)
+    _eyes(draw, at, r, angle, dy=-0.6, dx=0.5, size=0.2, white=(250, 250, 200), pupil=(10, 10, 10))
+    draw.line([at(-r * 0.7, r * 0.2), at(0, r * 0.35), at(r * 0.7, r * 0.2)], fill=(60, 30, 30), width=max(1, int(r / 10)))
+
+
+def _monkey(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    face = (230, 195, 160)
+    for side in (-1, 1):  # round ears on the sides, at eye level
+        _ellipse(draw, at, side * r * 1.0, 0, r * 0.28, r * 0.28, fur, angle)
+        _ellipse(draw, at, side * r * 1.0, 0, r * 0.16, r * 0.16, face, angle)
+    _ellipse(draw, at, 0, 0, r * 0.95, r, fur, angle)
+    _ellipse(draw, at, 0, r * 0.15, r * 0.7, r * 0.7, face, angle)
+    _eyes(draw, at, r, angle, dy=-0.1, dx=0.25, size=0.09, white=(30, 20, 15), pupil=(0, 0, 0))
+    draw.line([at(-r * 0.3, r * 0.5), at(0, r * 0.6), at(r * 0.3, r * 0.5)], fill=(90, 50, 40), width=max(1, int(r / 12)))
+
+
+def _lion(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    mane = _darker(fur, 0.6)
+    points = [at(r * (1.45 if k % 2 else 1.15) * math.cos(k * math.pi / 12), r * (1.45 if k % 2 else 1.15)
+                 * math.sin(k * math.pi / 12)) for k in range(24)]
+    draw.polygon(points, fill=mane)  # a spiky mane all round
+    _ellipse(draw, at, 0, 0, r * 0.85, r * 0.85, fur, angle)
+    _ellipse(draw, at, 0, r * 0.3, r * 0.3, r * 0.22, tuple(min(255, c + 50) for c in fur), angle)
+    draw.polygon([at(-r * 0.12, r * 0.15), at(r * 0.12, r * 0.15), at(0, r * 0.3)], fill=(60, 30, 30))
+    _eyes(draw, at, r, angle, dy=-0.2, dx=0.32, size=0.08, white=(200, 150, 30), pupil=(10, 10, 10))
+
+
+def _bird(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    _ellipse(draw, at, 0, r * 0.2, r * 1.0, r * 0.6, fur, angle)  # body
+    _ellipse(draw, at, r * 0.8, -r * 0.4, r * 0.45, r * 0.45, fur, angle)  # head
+    draw.polygon([at(r * 1.2, -r * 0.5), at(r * 1.2, -r * 0.25), at(r * 1.7, -r * 0.4)], fill=(240, 170, 30))
+    _ellipse(draw, at, 0, r * 0.1, r * 0.55, r * 0.3, _darker(fur, 0.65), angle)  # wing
+    draw.polygon([at(-r * 0.9, r * 0.1), at(-r * 1.6, -r * 0.3), at(-r * 1.6, r * 0.5)], fill=_darker(fur, 0.8))
+    _ellipse(draw, at, r * 0.9, -r * 0.5, r * 0.08, r * 0.08, (10, 10, 10), angle)
+
+
+def _fish(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    colour = _random_colour(rng)
+    draw.polygon([at(-r * 0.8, 0), at(-r * 1.5, -r * 0.6), at(-r * 1.5, r * 0.6)], fill=_darker(colour, 0.7))
+    _ellipse(draw, at, 0, 0, r * 1.1, r * 0.55, colour, angle)
+    for k in (-1, 0, 1):
+        draw.line([at(k * r * 0.3, -r * 0.45), at(k * r * 0.3, r * 0.45)], fill=_darker(colour, 0.6),
+                  width=max(1, int(r / 12)))
+    _ellipse(draw, at, r * 0.65, -r * 0.1, r * 0.12, r * 0.12, (250, 250, 250), angle)
+    _ellipse(draw, at, r * 0.65, -r * 0.1, r * 0.06, r * 0.06, (10, 10, 10), angle)
+
+
+def _car(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    colour = _random_colour(rng)
+    draw.polygon([at(-r * 1.4, -r * 0.1), at(r * 1.4, -r * 0.1), at(r * 1.4, r * 0.45), at(-r * 1.4, r * 0.45)],
+                 fill=colour)
+    draw.polygon([at(-r * 0.8, -r * 0.1), at(-r * 0.5, -r * 0.6), at(r * 0.5, -r * 0.6), at(r * 0.8, -r * 0.1)],
+                 fill=colour)
+    draw.polygon([at(-r * 0.6, -r * 0.15), at(-r * 0.4, -r * 0.5), at(r * 0.4, -r * 0.5), at(r * 0.6, -r * 0.15)],
+                 fill=(170, 210, 235))
+    for side in (-1, 1):
+        _ellipse(draw, at, side * r * 0.85, r * 0.45, r * 0.3, r * 0.3, (20, 20, 20), angle)
+        _ellipse(draw, at, side * r * 0.85, r * 0.45, r * 0.12, r * 0.12, (180, 180, 180), angle)
+
+
+def _house(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    wall, roof = _random_colour(rng), _random_colour(rng)
+    draw.polygon([at(-r, -r * 0.2), at(r, -r * 0.2), at(r, r), at(-r, r)], fill=wall)
+    draw.polygon([at(-r * 1.2, -r * 0.2), at(r * 1.2, -r * 0.2), at(0, -r * 1.2)], fill=roof)
+    draw.polygon([at(-r * 0.2, r * 0.3), at(r * 0.2, r * 0.3), at(r * 0.2, r), at(-r * 0.2, r)], fill=_darker(wall, 0.5))
+    for side in (-1, 1):
+        draw.polygon([at(side * r * 0.45, r * 0.05), at(side * r * 0.75, r * 0.05), at(side * r * 0.75, r * 0.35),
+                      at(side * r * 0.45, r * 0.35)], fill=(170, 210, 235))
+
+
+def _tree(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    draw.polygon([at(-r * 0.15, 0), at(r * 0.15, 0), at(r * 0.2, r * 1.2), at(-r * 0.2, r * 1.2)], fill=(100, 65, 35))
+    green = (int(rng.integers(20, 90)), int(rng.integers(110, 200)), int(rng.integers(20, 80)))
+    for dx, dy, rr in ((0, -r * 0.5, 0.7), (-r * 0.5, -r * 0.1, 0.5), (r * 0.5, -r * 0.1, 0.5)):
+        _ellipse(draw, at, dx, dy, r * rr, r * rr, green, angle)
+
+
+def _flower(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    draw.line([at(0, 0), at(0, r * 1.4)], fill=(40, 140, 40), width=max(1, int(r / 8)))
+    petal = _random_colour(rng)
+    for k in range(6):
+        a = k * math.pi / 3
+        _ellipse(draw, at, r * 0.5 * math.cos(a), r * 0.5 * math.sin(a), r * 0.3, r * 0.3, petal, angle)
+    _ellipse(draw, at, 0, 0, r * 0.28, r * 0.28, (245, 200, 40), angle)
+
+
+def _clock(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    _ellipse(draw, at, 0, 0, r, r, _random_colour(rng), angle)
+    _ellipse(draw, at, 0, 0, r * 0.85, r * 0.85, (245, 245, 240), angle)
+    for k in range(12):
+        a = k * math.pi / 6
+        draw.line([at(r * 0.7 * math.cos(a), r * 0.7 * math.sin(a)), at(r * 0.8 * math.cos(a), r * 0.8 * math.sin(a))],
+                  fill=(20, 20, 20), width=max(1, int(r / 15)))
+    a, b = rng.uniform(0, 2 * math.pi, 2)
+    draw.line([at(0, 0), at(r * 0.4 * math.cos(a), r * 0.4 * math.sin(a))], fill=(20, 20, 20), width=max(1, int(r / 8)))
+    draw.line([at(0, 0), at(r * 0.65 * math.cos(b), r * 0.65 * math.sin(b))], fill=(20, 20, 20), width=max(1, int(r / 12)))
+
+
+def _mushroom(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    draw.polygon([at(-r * 0.25, 0), at(r * 0.25, 0), at(r * 0.3, r), at(-r * 0.3, r)], fill=(240, 230, 210))
+    cap = (int(rng.integers(150, 240)), int(rng.integers(20, 80)), int(rng.integers(20, 60)))
+    draw.polygon([at(r * math.cos(t), -r * 0.8 * math.sin(t)) for t in np.linspace(0, math.pi, 16)], fill=cap)
+    for dx, dy in ((-0.5, -0.3), (0.1, -0.6), (0.5, -0.25)):
+        _ellipse(draw, at, dx * r, dy * r, r * 0.12, r * 0.1, (250, 250, 250), angle)
+
+
+def _cup(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    colour = _random_colour(rng)
+    _ellipse(draw, at, r * 0.75, r * 0.1, r * 0.35, r * 0.35, colour, angle)
+    _ellipse(draw, at, r * 0.75, r * 0.1, r * 0.2, r * 0.2, _random_colour(rng), angle)
+    draw.polygon([at(-r * 0.8, -r * 0.6), at(r * 0.8, -r * 0.6), at(r * 0.6, r * 0.8), at(-r * 0.6, r * 0.8)],
+                 fill=colour)
+    _ellipse(draw, at, 0, -r * 0.6, r * 0.8, r * 0.15, _darker(colour, 0.5), angle)
+
+
+def _star(draw, cx, cy, r, angle, fur, rng) -> None:
+    at = _rotate(cx, cy, angle)
+    draw.polygon([at(r * (1.1 if k % 2 == 0 else 0.45) * math.sin(k * math.pi / 5),
+                     -r * (1.1 if k % 2 == 0 else 0.45) * math.cos(k * math.pi / 5)) for k in range(10)],
+                 fill=(int(rng.integers(200, 256)), int(rng.integers(160, 230)), int(rng.integers(0, 80))))
+
+
+# kind -> painter(draw, cx, cy, r, angle, fur, rng): the pets, then the source task's other classes.
+KINDS = {"cat": _cat, "dog": _dog, "rabbit": _rabbit, "bear": _bear, "mouse": _mouse, "fox": _fox, "owl": _owl,
+         "pig": _pig, "panda": _panda, "frog": _frog, "monkey": _monkey, "lion": _lion, "bird": _bird, "fish": _fish,
+         "car": _car, "house": _house, "tree": _tree, "flower": _flower, "clock": _clock, "mushroom": _mushroom,
+         "cup": _cup, "star": _star}
+OTHER_KINDS = tuple(k for k in KINDS if k not in CLASSES)

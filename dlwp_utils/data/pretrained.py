@@ -1,4 +1,5 @@
-"""ImageNet weights for keras.applications models: fetched up front into the cache with one clear error, or none offline."""
+"""ImageNet weights for keras.applications models: fetched up front into the cache with one clear error, or,
+offline, a stand-in pretrained by the project (dlwp_utils.data.vgg16_standin)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ IMAGENET_NO_TOP = {
 }
 
 
-def imagenet_weights(model: str, profile: Profile | str | None = None) -> str | None:
+def imagenet_weights(model: str, profile: Profile | str | None = None) -> str:
     """The `weights=` argument for keras.applications.<model>(include_top=False), announced in one line.
 
     Book profile: the path of the ImageNet weights file (what `weights="imagenet"` downloads),
     fetched now into the cache ($DLWP_CACHE_DIR/models, else Keras' ~/.keras/models) if needed,
-    with one clear DataError if that fails. Embedded profile: None (random weights), since nothing
-    can be downloaded offline.
+    with one clear DataError if that fails. Embedded profile: the path of the stand-in the project
+    pretrained on a generated source task (the same architecture, so the same code loads it).
     """
     if model not in IMAGENET_NO_TOP:
         raise ValueError(f"No ImageNet weights known for {model!r}; known: {', '.join(IMAGENET_NO_TOP)}.")
@@ -32,9 +33,13 @@ def imagenet_weights(model: str, profile: Profile | str | None = None) -> str | 
         profile = use_profile(profile)
     fname, origin, md5, size = IMAGENET_NO_TOP[model]
     if profile.embedded:
-        print(f"{model} weights: random (embedded profile: the ImageNet weights, {size / 1e6:.0f} MB, cannot be "
-              f'downloaded offline), so its "pretrained" features are random projections. PROFILE = "book" uses ImageNet.')
-        return None
+        from dlwp_utils.data import vgg16_standin
+
+        path, info = vgg16_standin.standin_weights(), vgg16_standin.info()
+        print(f"{model} weights: a stand-in for ImageNet (embedded profile), pretrained here on {info['source_task']}; "
+              f"accuracy on held-out source pictures {info['source_accuracy']:.2f} (chance {info['chance']:.2f}). "
+              'PROFILE = "book" uses the ImageNet weights.')
+        return str(path)
     path = fetch_file(fname, origin, file_hash=md5, size=size, subdir="models",
                       what=f"the ImageNet weights of {model} ({size / 1e6:.0f} MB)")
     print(f"{model} weights: ImageNet, from {path}.")

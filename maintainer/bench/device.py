@@ -13,9 +13,10 @@ import platform
 from pathlib import Path
 from typing import Any
 
-# Three frameworks, one card: JAX must not grab 75% of the GPU's memory when it starts, nor
-# TensorFlow all of it, or the processes after the first cannot run.
-GPU_SHARING = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+from dlwp_utils.backend import GPU_SHARING
+
+# Three frameworks, one card: GPU_SHARING keeps JAX from grabbing 75% of the GPU's memory when it
+# starts, and TensorFlow all of it, or the processes after the first could not run.
 
 
 def sharing_environment(env: dict[str, str]) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Results, not just execution, read from the notebooks that maintainer/matrix.py executed:
 
 - each notebook's recorded metrics clear the floors stated here, on every backend;
+- each comparison a notebook's text makes comes out that way, by the margin stated here (MARGINS);
 - a second run of each notebook (same backend and profile, through make run's runner) recorded
   exactly the same metrics;
 - the sentinel credentials set during the runs appear in no executed notebook, log or report;
@@ -35,7 +36,9 @@ FLOORS: dict[str, dict[str, float]] = {
         "scratch_test_accuracy": 0.65,  # chance 0.50; measured 0.78-0.81 (64 test pictures)
         "augmented_test_accuracy": 0.58,  # chance 0.50; measured 0.67-0.80
         "mini_xception_test_accuracy": 0.65,  # chance 0.50; measured 0.83-0.98 (VGG16's are ~0.50: random weights)
-        "compact_xception_loss_below_chance": 0.3,  # ln(100) - last training loss: 0 at chance; measured 0.74-1.04
+        "compact_xception_loss_below_chance": 0.3,  # ln(100) - last training loss: 0 at chance; MEASURED_LOSS
+        "compact_xception_val_accuracy": 0.10,  # chance 0.01 (200 validation pictures); MEASURED_XCEPTION
+        "scratch_val_loss_rise": 0.05,  # the scratch model overfits: last minus lowest val loss; MEASURED_RISE
     },
     "chapter03/chapter03_tensorflow_pytorch_jax_keras.ipynb": {
         "tensorflow_linear_classifier_accuracy": 0.95,  # chance 0.50; measured 0.998
@@ -76,6 +79,32 @@ FLOORS: dict[str, dict[str, float]] = {
         "held_out_loss_drop": 3.0,
     },
 }
+
+
+# notebook -> [(better, worse, margin)]: the comparisons its text makes, asserted on every backend as
+# metrics[better] >= metrics[worse] + margin. The measured differences are stated beside.
+MARGINS: dict[str, list[tuple[str, str, float]]] = {
+    "chapter08/chapter08_image_classification.ipynb": [
+        # 800 test pictures: a standard error of about 0.013 on each accuracy, 0.018 on a difference.
+        ("feature_extraction_test_accuracy", "scratch_test_accuracy", 0.05),  # MEASURED_FEATURES
+        ("fine_tuned_test_accuracy", "scratch_test_accuracy", 0.05),  # MEASURED_FINE_TUNED
+        ("frozen_base_augmented_test_accuracy", "scratch_test_accuracy", 0.03),  # MEASURED_FROZEN
+        ("augmented_test_accuracy", "scratch_test_accuracy", 0.02),  # MEASURED_AUGMENTED
+    ],
+}
+
+
+def test_each_comparison_comes_out_as_the_text_says(notebook: str, backend: str, results: Path) -> None:
+    executed = layout.executed(results, backend, layout.REPO_ROOT / notebook)
+    assert executed.is_file(), f"{executed} does not exist: the notebook was not executed (run `make test`)."
+    metrics = read_metrics(json.loads(executed.read_text(encoding="utf-8")))
+    wrong = []
+    for better, worse, margin in MARGINS.get(notebook, []):
+        missing = [name for name in (better, worse) if name not in metrics]
+        assert not missing, f"{notebook} on {backend} recorded no {missing} (it recorded {sorted(metrics)})."
+        if metrics[better] < metrics[worse] + margin:
+            wrong.append(f"{better} = {metrics[better]:.3f} is not {margin} above {worse} = {metrics[worse]:.3f}")
+    assert not wrong, f"{notebook} on {backend}: " + "; ".join(wrong)
 
 
 def test_recorded_metrics_clear_their_floors(notebook: str, backend: str, results: Path) -> None:
