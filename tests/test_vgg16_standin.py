@@ -72,6 +72,27 @@ def test_folding_the_normalisation_leaves_the_function_unchanged():
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
+def test_balancing_only_scales_the_features_and_gives_every_kernel_he_spread():
+    import keras
+
+    keras.utils.set_random_seed(1)
+    base = keras.applications.vgg16.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    rng = np.random.default_rng(1)
+    for k, layer in enumerate(base.layers):  # unbalanced scales, as folding leaves them
+        if layer.weights:
+            kernel, bias = (keras.ops.convert_to_numpy(v) for v in layer.weights)
+            layer.set_weights([kernel * 10.0 ** rng.uniform(-2, 1), rng.normal(0, 0.1, bias.shape)])
+    x = keras.applications.vgg16.preprocess_input(rng.uniform(0, 255, (8, 32, 32, 3)).astype("float32"))
+    before = keras.ops.convert_to_numpy(base(x))
+    factor = vgg16_standin.balance_and_scale(base, x, mean=0.2)
+    after = keras.ops.convert_to_numpy(base(x))
+    np.testing.assert_allclose(after, before * factor, rtol=1e-3, atol=1e-5 * np.abs(after).max())
+    assert after.mean() == pytest.approx(0.2, rel=1e-3)
+    spreads = [float(keras.ops.convert_to_numpy(layer.kernel).std() / np.sqrt(2 / np.prod(layer.kernel.shape[:3])))
+               for layer in base.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert max(spreads) == pytest.approx(min(spreads), rel=1e-3)  # all alike: the scale spread evenly
+
+
 def test_a_tiny_build_writes_a_loadable_float16_file_and_its_record(tmp_path):
     import h5py
 
@@ -119,5 +140,6 @@ def test_the_embedded_profile_gives_the_stand_in_and_says_what_it_learned(capsys
     assert path == str(vgg16_standin.WEIGHTS)
     out = capsys.readouterr().out
     record = vgg16_standin.info()
-    assert out.count("\n") == 1 and "VGG16 weights: a stand-in for ImageNet" in out
+    lines = [line for line in out.splitlines() if line.startswith("VGG16 weights:")]
+    assert len(lines) == 1 and lines[0].startswith("VGG16 weights: a stand-in for ImageNet")
     assert f"{record['source_accuracy']:.2f} (chance {record['chance']:.2f})" in out and 'PROFILE = "book"' in out

@@ -12,8 +12,9 @@ and a softmax over the source classes, trained with Adam (warm-up, then cosine d
 pictures, flipped, rotated and zoomed at random as chapter 8 augments its cats and dogs. Then
 the normalisation's statistics are measured on one large batch and folded into the
 convolutions (kernel x gamma / sigma, bias shifted likewise), which gives exactly the plain
-`keras.applications.vgg16.VGG16` architecture. Its weights are stored in float16 (half the
-size; they load into the float32 model on every backend), so that
+`keras.applications.vgg16.VGG16` architecture; the layers' scales are balanced so that every
+kernel has the spread of He initialisation (balance_and_scale). Its weights are stored in
+float16 (half the size; they load into the float32 model on every backend), so that
 
     keras.applications.vgg16.VGG16(weights=<file>, include_top=False, input_shape=...)
 
@@ -52,6 +53,9 @@ RECIPE = {
     # trained with augmentation: features that do not change much when a picture is turned or zoomed.
     "rotation": 0.1,
     "zoom": 0.2,
+    # The features' mean on held-out source pictures once the layers' scales are balanced
+    # (balance_and_scale): the book's Flatten-Dense head, trained with RMSprop, swings on larger ones.
+    "feature_mean": 0.2,
     "seed": 0,
 }
 SOURCE_TAG = 8016  # first element of every source picture's seed; the cats-vs-dogs pictures' start with 2
@@ -174,6 +178,35 @@ def fold_into_vgg16(model):
     return base
 
 
+def balance_and_scale(base, preprocessed: np.ndarray, mean: float) -> float:
+    """Give every convolution's kernel the spread of He initialisation, then the features a mean of `mean`.
+
+    A ReLU network computes the same function when one layer's kernel and bias are multiplied by
+    c > 0 and the next layer's kernel is divided by c (ReLU and max pooling commute with c). So
+    the scales left by the folded normalisation are moved from layer to layer until each kernel's
+    standard deviation is sqrt(2 / fan_in), as in a VGG16 trained from a standard initialisation
+    (like ImageNet's): a fine-tuning step then changes no layer far more than the others. Then the features are scaled to average `mean` on `preprocessed`, which keeps
+    the book's Flatten-Dense head steady: a factor f spread evenly, f^(1/n) on each of the n
+    kernels (and the product so far on each bias). Returns the factor the features were scaled by.
+    """
+    import keras
+
+    convolutions = [layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D)]
+    carried = 1.0  # what the previous layer's outputs were multiplied by
+    for layer in convolutions:
+        kernel, bias = (keras.ops.convert_to_numpy(v) for v in layer.weights)
+        kernel = kernel / carried
+        fan_in = kernel.shape[0] * kernel.shape[1] * kernel.shape[2]
+        carried = np.sqrt(2 / fan_in) / float(kernel.std())
+        layer.set_weights([kernel * carried, bias * carried])
+    factor = mean / float(np.mean(base.predict(preprocessed, batch_size=256, verbose=0)))
+    step = factor ** (1 / len(convolutions))
+    for k, layer in enumerate(convolutions, start=1):
+        kernel, bias = (keras.ops.convert_to_numpy(v) for v in layer.weights)
+        layer.set_weights([kernel * step, bias * step**k])
+    return carried * factor
+
+
 def head_accuracy(weights: Path, head: Path, pictures: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy on `pictures` of the base loaded from `weights`, global average pooling and the stored head."""
     import keras
@@ -219,9 +252,12 @@ def build(folder: Path, recipe: dict | None = None, *, log=print) -> dict:
     model(x[: recipe["calibration_pictures"]], training=True)
     folder.mkdir(parents=True, exist_ok=True)
     weights, head = folder / WEIGHTS.name, folder / HEAD.name
-    save_float16(fold_into_vgg16(model), weights)
+    base = fold_into_vgg16(model)
+    factor = balance_and_scale(base, keras.applications.vgg16.preprocess_input(x_val.astype("float32")),
+                               recipe["feature_mean"])
+    save_float16(base, weights)
     kernel, bias = (keras.ops.convert_to_numpy(v) for v in model.get_layer("head").weights)
-    np.savez(head, kernel=kernel, bias=bias)
+    np.savez(head, kernel=kernel / factor, bias=bias)  # the same logits from the features, now times factor
     record = {
         "model": "VGG16 convolutional base (keras.applications, include_top=False), float16",
         "source_task": describe_source(),
@@ -229,6 +265,7 @@ def build(folder: Path, recipe: dict | None = None, *, log=print) -> dict:
         "source_accuracy": round(head_accuracy(weights, head, *validation_pictures(recipe)), 4),
         "chance": round(1 / classes, 4),
         "final_training_loss": round(float(history.history["loss"][-1]), 4),
+        "feature_scale": round(float(factor), 6),
         "recipe": recipe, "recipe_key": recipe_key(recipe), "backend": keras.backend.backend(),
         "seconds": round(time.perf_counter() - started), "bytes": weights.stat().st_size, "sha256": sha256_of(weights),
     }
