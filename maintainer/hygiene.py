@@ -131,6 +131,9 @@ def check_notebook(path: Path, root: Path = REPO_ROOT) -> list[str]:
     if meta.get("kernelspec", {}).get("name") != "python3":
         say("kernelspec is not python3")
     cells = nb.get("cells", [])
+    if not cells or cells[0].get("cell_type") != "markdown" or "**Follows**" not in source(cells[0]):
+        say("its header (the first cell, markdown) does not say what it follows: add a line starting "
+            "\"**Follows**:\" that names the book's edition and sections")
     code = [c for c in cells if c.get("cell_type") == "code"]
     if not code or source(code[0]).strip() != setup_cell(root).strip():
         say("the first code cell is not the standard setup cell (maintainer/hygiene.py SETUP_CELL): run "

@@ -30,7 +30,7 @@ def _good() -> dict:
         "metadata": {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []},
                      "kernelspec": {"name": "python3", "display_name": "Python 3"}},
         "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": "# Title"},
+            {"cell_type": "markdown", "metadata": {}, "source": "# Title\n\n**Follows**: the third edition's chapter 2."},
             code(hygiene.setup_cell()),
             code("PROFILE = None  # the profile\nEPOCHS = dlwp.by_profile(book=30, embedded=3)  # epochs", meta={"tags": ["parameters"]}),
             code("profile = dlwp.use_profile(PROFILE, settings=globals())"),
@@ -66,6 +66,7 @@ def _break(change):
     (lambda nb: nb["cells"][2]["metadata"].clear(), "0 cells are tagged 'parameters'"),
     (lambda nb: nb["cells"][1].update(source="import dlwp_utils"), "not the standard setup cell"),
     (lambda nb: nb["metadata"].pop("colab"), "no Colab metadata"),
+    (lambda nb: nb["cells"][0].update(source="# Title"), "does not say what it follows"),
     (lambda nb: nb["metadata"].pop("accelerator"), "opens on a CPU runtime on Colab"),
     (lambda nb: nb["metadata"]["colab"].pop("gpuType"), "opens on a CPU runtime on Colab"),
     (lambda nb: nb["cells"][5].update(source="# NBVAL_SKIP\nx = 1"), "NBVAL_SKIP"),

@@ -109,7 +109,7 @@ def test_a_tiny_build_writes_a_loadable_float16_file_and_its_record(tmp_path):
     assert weights.stat().st_size < 30_000_000
     accuracy = vgg16_standin.head_accuracy(weights, tmp_path / vgg16_standin.HEAD.name,
                                            *vgg16_standin.validation_pictures(recipe))
-    assert accuracy == pytest.approx(record["source_accuracy"], abs=1e-6)
+    assert accuracy == pytest.approx(record["source_accuracy"], abs=1e-4)  # recorded to 4 digits
 
 
 @pytest.fixture
