@@ -86,10 +86,16 @@ FLOORS: dict[str, dict[str, float]] = {
 MARGINS: dict[str, list[tuple[str, str, float]]] = {
     "chapter08/chapter08_image_classification.ipynb": [
         # 800 test pictures: a standard error of about 0.013 on each accuracy, 0.018 on a difference.
-        ("feature_extraction_test_accuracy", "scratch_test_accuracy", 0.05),  # measured +0.106 jax, +0.108 tensorflow, +0.142 torch
-        ("fine_tuned_test_accuracy", "scratch_test_accuracy", 0.05),  # measured +0.082 jax, +0.085 tensorflow, +0.094 torch
-        ("frozen_base_augmented_test_accuracy", "scratch_test_accuracy", 0.03),  # measured +0.088 jax, +0.086 tensorflow, +0.096 torch
-        ("augmented_test_accuracy", "scratch_test_accuracy", 0.02),  # measured +0.058 jax, +0.061 tensorflow, +0.097 torch (seed 42); SEEDS_AUG
+        # Measured with the notebook's SEED 42 (jax / tensorflow / torch), and on tensorflow with
+        # seeds 1 and 2, which the assertions do not run: the transfer margins depend on the seed.
+        # Fast feature extraction: +0.106 / +0.108 / +0.142; seeds 1, 2: +0.121, +0.035.
+        ("feature_extraction_test_accuracy", "scratch_test_accuracy", 0.05),
+        # Fine-tuned: +0.082 / +0.085 / +0.094; seeds 1, 2: +0.070, +0.069.
+        ("fine_tuned_test_accuracy", "scratch_test_accuracy", 0.05),
+        # Frozen base with augmentation: +0.088 / +0.086 / +0.096; seeds 1, 2: +0.072, +0.024.
+        ("frozen_base_augmented_test_accuracy", "scratch_test_accuracy", 0.03),
+        # Augmentation: +0.058 / +0.061 / +0.097; seeds 1, 2: +0.110, +0.045.
+        ("augmented_test_accuracy", "scratch_test_accuracy", 0.02),
     ],
 }
 
