@@ -41,6 +41,7 @@ help:
 	@echo "  OUT=$(OUT)             make run's output folder"
 	@echo "  PUBLISH=$(PUBLISH)     make bench into the committed benchmarks/ when set"
 	@echo "  PYTHON=$(PYTHON) VENV=$(VENV)"
+	@echo "  COLAB_PYTHON=$(COLAB_PYTHON) LATEST_PYTHON=$(LATEST_PYTHON) TORCH_LATEST=$(TORCH_LATEST)   for test-colab / test-latest"
 
 setup: $(STAMP)
 
