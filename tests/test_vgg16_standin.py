@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from dlwp_utils.data import pretrained, vgg16_standin
+from dlwp_utils.data.store import sha256_of
 from dlwp_utils.errors import DataError
 
 
@@ -18,7 +19,7 @@ def test_the_committed_file_was_built_with_this_recipe_and_is_whole():
         "vgg16_standin.RECIPE changed since the committed stand-in was built: rebuild it with "
         f"{vgg16_standin.REBUILD} and commit dlwp_utils/data/assets.")
     assert record["recipe_key"] == vgg16_standin.recipe_key()
-    assert vgg16_standin.sha256_of(vgg16_standin.WEIGHTS) == record["sha256"]
+    assert sha256_of(vgg16_standin.WEIGHTS) == record["sha256"]
     assert vgg16_standin.WEIGHTS.stat().st_size == record["bytes"] <= 30_000_000  # the limit: 30 MB
     assert record["source_classes"] == [name for name, _, _ in vgg16_standin.source_classes()]
 
@@ -101,7 +102,7 @@ def test_a_tiny_build_writes_a_loadable_float16_file_and_its_record(tmp_path):
     record = vgg16_standin.build(tmp_path, recipe, log=lambda line: None)
     weights = tmp_path / vgg16_standin.WEIGHTS.name
     assert json.loads((tmp_path / vgg16_standin.INFO.name).read_text()) == record
-    assert record["sha256"] == vgg16_standin.sha256_of(weights) and record["recipe"] == recipe
+    assert record["sha256"] == sha256_of(weights) and record["recipe"] == recipe
     with h5py.File(weights) as f:
         dtypes = set()
         f.visititems(lambda name, item: dtypes.add(item.dtype) if isinstance(item, h5py.Dataset) else None)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlwp_utils.data.store import sha256_of
 from dlwp_utils.errors import DataError
 
 RECIPE = {
@@ -136,15 +137,6 @@ def info() -> dict:
     return json.loads(INFO.read_text())
 
 
-def sha256_of(path: Path) -> str:
-    """The file's SHA-256, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def batch_normalized_vgg16(size: int, classes: int):
     """The training model: VGG16's convolutions (named as in keras.applications), each followed by BatchNormalization."""
     import keras
@@ -185,9 +177,10 @@ def balance_and_scale(base, preprocessed: np.ndarray, mean: float) -> float:
     c > 0 and the next layer's kernel is divided by c (ReLU and max pooling commute with c). So
     the scales left by the folded normalisation are moved from layer to layer until each kernel's
     standard deviation is sqrt(2 / fan_in), as in a VGG16 trained from a standard initialisation
-    (like ImageNet's): a fine-tuning step then changes no layer far more than the others. Then the features are scaled to average `mean` on `preprocessed`, which keeps
-    the book's Flatten-Dense head steady: a factor f spread evenly, f^(1/n) on each of the n
-    kernels (and the product so far on each bias). Returns the factor the features were scaled by.
+    (like ImageNet's): a fine-tuning step then changes no layer far more than the others. Then
+    the features are scaled to average `mean` on `preprocessed`, which keeps the book's
+    Flatten-Dense head steadier: a factor f spread evenly, f^(1/n) on each of the n kernels (and
+    the product so far on each bias). Returns the factor the features were scaled by.
     """
     import keras
 
