@@ -82,6 +82,7 @@ LATEST_VENV := .venv-latest
 
 # Rebuilt from nothing when the set changes: a leftover newer package would not be Colab's version.
 $(COLAB_VENV)/.dlwp-installed: requirements.txt constraints/colab.txt pyproject.toml maintainer/depsets.py
+	@$(COLAB_PYTHON) -c "" 2>/dev/null || { echo "error: '$(COLAB_PYTHON)' (Colab's Python) does not run here, so $(COLAB_VENV) was left as it is. Install Python 3.13 or name it: make test-colab COLAB_PYTHON=/path/to/python3.13" >&2; exit 2; }
 	rm -rf $(COLAB_VENV)
 	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_VENV)/bin/python -m maintainer.depsets install colab
@@ -93,7 +94,7 @@ test-colab: $(COLAB_VENV)/.dlwp-installed
 
 # Upgraded on every run: the point is to meet each new release within a week.
 test-latest:
-	@test -x $(LATEST_VENV)/bin/python || $(LATEST_PYTHON) -m venv $(LATEST_VENV)
+	@test -x $(LATEST_VENV)/bin/python || $(LATEST_PYTHON) -m venv $(LATEST_VENV) || { echo "error: could not create $(LATEST_VENV) with '$(LATEST_PYTHON)'. Name a Python that runs: make test-latest LATEST_PYTHON=/path/to/python3" >&2; exit 2; }
 	$(LATEST_VENV)/bin/python -m maintainer.depsets install latest --torch "$(TORCH_LATEST)"
 	$(LATEST_VENV)/bin/python -m maintainer.matrix --backends "$(BACKENDS)" --no-baseline
 

@@ -2,7 +2,7 @@
 
     chapterNN/<name>.ipynb                     a chapter notebook (its source)
     <out>/<backend>/chapterNN/<name>.ipynb     that notebook executed on one backend
-    <out>/<backend>/chapterNN/<name>.log       what the runner's papermill printed
+    <out>/<backend>/chapterNN/<name>.log       what the runner's papermill (or make test's pytest) printed
     <out>/<backend>/chapterNN/<name>.work/     the folder the notebook's kernel worked in
     <out>/report.json, report.md               the run report (make run: <out> = build)
     build/index.html, build/notebooks/...      the HTML report of the last run, and its rendered notebooks
@@ -38,7 +38,7 @@ def executed(out: Path, backend: str, notebook: Path) -> Path:
 
 
 def log(out: Path, backend: str, notebook: Path) -> Path:
-    """The runner's log of one notebook on one backend."""
+    """The log of one notebook on one backend: papermill's in make run, nbval's in make test."""
     return executed(out, backend, notebook).with_suffix(".log")
 
 

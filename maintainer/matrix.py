@@ -3,17 +3,19 @@
     python -m maintainer.matrix                  # all three backends
     python -m maintainer.matrix --backends jax   # one
 
-Steps: (1) the unit tests of dlwp_utils and the notebook hygiene check; (2) for each backend, in
-its own process with KERAS_BACKEND set, `pytest --nbval-lax` over every chapter notebook in the
-embedded profile (xdist, one notebook per worker; each kernel in a fresh empty working directory;
-sentinel credentials in the environment); (3) every notebook once more, on one backend, through
-the papermill runner of `make run`, in the working directory the first run left behind (a
-re-run in place: existing folders, checkpoints and features must not break it); (4) the results check: the metrics each executed notebook
-recorded clear their floors, the second run recorded exactly the same metrics, and no sentinel
-credential appears in any executed notebook, log or report; (5) a table of seconds per notebook
-x backend. Every step runs even if an earlier one failed; the exit code is 1 if any failed.
-Executed notebooks, their working folders and the second run go where maintainer.layout says,
-under build/test/.
+Steps: (1) the unit tests of dlwp_utils and the notebook hygiene check; (2) every notebook x
+backend as its own job, `pytest --nbval-lax` in a fresh process with KERAS_BACKEND set, in the
+embedded profile (each kernel in a fresh empty working directory; sentinel credentials in the
+environment); with them, every notebook once more, on one backend, through the papermill runner
+of `make run`, in the working directory its first run left behind (a re-run in place: existing
+folders, checkpoints and features must not break it). The jobs share `--workers` slots, longest
+chain first by the committed baseline's seconds, so that chapter 8 on JAX no longer leaves a core
+idle while it runs; (3) the results check: the metrics each executed notebook recorded clear
+their floors, the second run recorded exactly the same metrics, and no sentinel credential
+appears in any executed notebook, log or report; (4) a table of seconds per notebook x backend.
+Every step and job runs even if an earlier one failed; the exit code is 1 if any failed.
+Executed notebooks, their working folders, logs and the second run go where maintainer.layout
+says, under build/test/.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -32,7 +36,7 @@ from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
 from maintainer import baseline, layout, report
 from maintainer.progress import Progress, duration
-from maintainer.run import result_of_executed, write_report
+from maintainer.run import Result, result_of_executed, run_notebook, write_report
 
 ROOT = layout.REPO_ROOT
 EXECUTED = layout.TEST_OUT
@@ -65,9 +69,120 @@ def nbval_args(notebooks: list[Path], workers: int, out: Path | None = None) -> 
     return args + [str(nb.relative_to(ROOT)) for nb in notebooks]
 
 
-def nbval(notebooks: list[Path], backend: str, workers: int, env: dict[str, str]) -> bool:
-    """Every notebook under nbval on one backend, saved under build/test/<backend>/."""
-    return pytest(nbval_args(notebooks, workers, out=EXECUTED), env, f"nbval {backend}")
+@dataclass
+class Job:
+    """One notebook on one backend: a label, what to run, how long the baseline says it takes, what it waits for."""
+
+    label: str
+    run: Callable[[], tuple[bool, str]]  # passed?, and what to print under its line
+    expected: float
+    after: list[str] = field(default_factory=list)
+
+
+def nbval_job(notebook: Path, backend: str, env: dict[str, str]) -> Job:
+    """`notebook` under nbval on `backend` in its own pytest process, saved under build/test/<backend>/."""
+    log = layout.log(EXECUTED, backend, notebook)
+
+    def run() -> tuple[bool, str]:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "w") as out:
+            code = subprocess.call([sys.executable, "-m", "pytest", *nbval_args([notebook], 1, out=EXECUTED)],
+                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        text = log.read_text(errors="replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if code == 0:
+            return True, lines[-1] if lines else ""
+        if code == 5:
+            return False, f"pytest collected no tests: that is a failure, not a pass ({layout.relative(log)})"
+        return False, text[-6000:] + f"\n(the whole output: {layout.relative(log)})"
+
+    return Job(job_label("nbval", backend, notebook), run, expected_seconds(notebook, backend))
+
+
+def rerun_job(notebook: Path, backend: str, env: dict[str, str], results: list[Result]) -> Job:
+    """`notebook` again with make run's papermill runner, in the working folder its nbval run left behind."""
+
+    def run() -> tuple[bool, str]:
+        result = run_notebook(notebook, backend, RERUN, reuse_work_of=EXECUTED, env=env)
+        results.append(result)
+        return result.status == "passed", result.problem
+
+    return Job(job_label("again", backend, notebook), run, expected_seconds(notebook, backend),
+               [job_label("nbval", backend, notebook)])
+
+
+def job_label(kind: str, backend: str, notebook: Path) -> str:
+    """"nbval jax        chapter08/chapter08_image_classification.ipynb" (or "again ..." for the second run)."""
+    return f"{kind} {backend:10} {layout.relative(notebook)}"
+
+
+def expected_seconds(notebook: Path, backend: str) -> float:
+    """The baseline's seconds for `notebook` on `backend`; a minute where it has none."""
+    return baseline.expected_seconds(layout.relative(notebook).as_posix(), backend) or 60.0
+
+
+def run_jobs(jobs: list[Job], slots: int) -> dict[str, bool]:
+    """Run the jobs, `slots` at a time, each after the jobs it waits for; the longest chain first. label -> passed."""
+    waiting_on_me: dict[str, list[Job]] = {}
+    for job in jobs:
+        for label in job.after:
+            waiting_on_me.setdefault(label, []).append(job)
+
+    def chain(job: Job) -> float:  # the seconds from this job's start to the end of everything that waits on it
+        return job.expected + max((chain(j) for j in waiting_on_me.get(job.label, [])), default=0.0)
+
+    pending = sorted(jobs, key=chain, reverse=True)
+    index = {job.label: i for i, job in enumerate(jobs)}
+    progress = Progress([job.expected for job in jobs], slots)
+    outcome: dict[str, bool] = {}
+    started: dict[str, float] = {}
+    running: dict[Future, Job] = {}
+    with ThreadPoolExecutor(max_workers=max(1, slots)) as pool:
+        while pending or running:
+            ready = [job for job in pending if all(label in outcome for label in job.after)]
+            for job in ready[:max(0, slots - len(running))]:
+                pending.remove(job)
+                started[job.label] = time.perf_counter()
+                print(f"  start  {job.label}", flush=True)
+                running[pool.submit(job.run)] = job
+            if not running:  # waits for a job that is not in the plan
+                for job in pending:
+                    print(f"  FAILED {job.label}: it waits for {job.after}, which this run does not have", flush=True)
+                    outcome[job.label] = False
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                try:
+                    ok, detail = future.result()
+                except Exception as err:  # noqa: BLE001  (one job's fault must not stop the others)
+                    ok, detail = False, f"{type(err).__name__}: {err}"
+                outcome[job.label] = ok
+                seconds = time.perf_counter() - started[job.label]
+                print(f"  {'passed' if ok else 'FAILED'} {job.label} in {duration(seconds)} "
+                      f"{progress.done(index[job.label], seconds)}", flush=True)
+                if detail:
+                    print("\n".join("    " + line for line in detail.splitlines()), flush=True)
+    return outcome
+
+
+def notebook_jobs(notebooks: list[Path], backends: list[str], rerun_backend: str, workers: int,
+                  base_env: dict[str, str]) -> bool:
+    """Every notebook under nbval on every backend and again on `rerun_backend`, sharing `workers` slots."""
+    rerun_results: list[Result] = []
+    jobs = [nbval_job(nb, backend, dict(base_env, **SENTINELS, KERAS_BACKEND=backend))
+            for backend in backends for nb in notebooks]
+    if rerun_backend in backends:
+        jobs += [rerun_job(nb, rerun_backend, dict(base_env, **SENTINELS), rerun_results) for nb in notebooks]
+    print(f"{len(jobs)} jobs, {workers} at a time, longest chain first", flush=True)
+    outcome = run_jobs(jobs, workers)
+    if rerun_results:
+        order = {str(layout.relative(nb)): i for i, nb in enumerate(notebooks)}
+        write_report(sorted(rerun_results, key=lambda r: order.get(r.notebook, 0)), RERUN, "embedded")
+    failed = [label for label, ok in outcome.items() if not ok]
+    if failed:
+        print("  failed: " + "; ".join(" ".join(label.split()) for label in failed), flush=True)
+    return not failed
 
 
 def html_and_browser(notebooks: list[Path], backends: list[str], env: dict[str, str]) -> bool:
@@ -77,14 +192,6 @@ def html_and_browser(notebooks: list[Path], backends: list[str], env: dict[str, 
     args = ["tests/results/browser_check.py", "-q", "--results", str(EXECUTED), "--html", str(index),
             "--backends", ",".join(backends), "--notebooks", ",".join(str(nb) for nb in notebooks)]
     return pytest(args, env, "browser")
-
-
-def rerun(notebooks: list[Path], backend: str, jobs: int, env: dict[str, str]) -> bool:
-    """Execute every notebook again with the papermill runner, in the first run's working directories."""
-    command = [sys.executable, "-m", "maintainer.run", "--backends", backend, "--out", str(RERUN),
-               "--jobs", str(jobs), "--reuse-work-of", str(EXECUTED), *map(str, notebooks)]
-    print(f"\n=== second run: {' '.join(command[1:])}", flush=True)
-    return subprocess.call(command, cwd=ROOT, env=env) == 0
 
 
 def timing_table(backends: list[str], notebooks: list[Path]) -> str:
@@ -114,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maintainer.matrix", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--workers", type=int, default=2, help="xdist workers per backend (notebooks at once)")
+    parser.add_argument("--workers", type=int, default=2, help="notebooks at once (default 2)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help="what to run, of unit (tests + hygiene), notebooks (nbval per backend, and the second run "
                              "when the rerun backend is among them) and results (floors, baseline, HTML report, browser "
@@ -155,13 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     if "notebooks" in parts:
         for backend in backends:
             shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
-            env = dict(base_env, **SENTINELS, KERAS_BACKEND=backend)
-            plan.append((f"notebooks on {backend}",
-                         lambda env=env, backend=backend: nbval(notebooks, backend, args.workers, env)))
-        if rerun_backend in backends:
-            shutil.rmtree(RERUN, ignore_errors=True)
-            plan.append((f"second run on {rerun_backend} (make run's runner)",
-                         lambda: rerun(notebooks, rerun_backend, args.workers, dict(base_env, **SENTINELS))))
+        shutil.rmtree(RERUN, ignore_errors=True)
+        again = f", each then again on {rerun_backend} (make run's runner)" if rerun_backend in backends else ""
+        plan.append((f"notebooks on {', '.join(backends)}{again}",
+                     lambda: notebook_jobs(notebooks, backends, rerun_backend, args.workers, base_env)))
     if "results" in parts:
         results_args = ["tests/results/results_check.py", "-q", "--results", str(EXECUTED), "--backends",
                         ",".join(backends), "--rerun-backend", rerun_backend,

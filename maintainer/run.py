@@ -51,12 +51,13 @@ class Result:
 
 
 def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "embedded",
-                 timeout: float = DEFAULT_TIMEOUT, reuse_work_of: Path | None = None) -> Result:
+                 timeout: float = DEFAULT_TIMEOUT, reuse_work_of: Path | None = None,
+                 env: dict[str, str] | None = None) -> Result:
     """Execute one notebook with papermill in a fresh kernel on `backend`; never raises for a bad notebook.
 
     The kernel works in a fresh, empty folder beside the executed notebook; with `reuse_work_of`
     (an earlier run's output folder), in that run's working folder, kept as it was left (a re-run
-    in place).
+    in place). The kernel's environment is `env` (default: this process's), with the backend and profile set.
     """
     relative = layout.relative(notebook)
     executed = layout.executed(out_dir, backend, notebook)
@@ -74,7 +75,7 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
         "-p", "PROFILE", profile, "-k", "python3", "--cwd", str(work_dir),
         "--no-progress-bar", "--log-level", "WARNING",
     ]
-    env = dict(os.environ, KERAS_BACKEND=backend, DLWP_PROFILE=profile, PYTHONUNBUFFERED="1")
+    env = dict(os.environ if env is None else env, KERAS_BACKEND=backend, DLWP_PROFILE=profile, PYTHONUNBUFFERED="1")
     env.setdefault("OMP_WAIT_POLICY", "passive")  # spinning OpenMP threads starve notebooks run side by side
     start = time.perf_counter()
     status = "passed"

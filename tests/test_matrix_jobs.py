@@ -1,0 +1,64 @@
+"""make test's job pool: every notebook x backend shares the slots, longest chain first, waits kept."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from maintainer.matrix import Job, run_jobs
+
+
+def recording(log: list[str], label: str, ok: bool = True, seconds: float = 0.0):
+    def run() -> tuple[bool, str]:
+        log.append(f"start {label}")
+        time.sleep(seconds)
+        log.append(f"end {label}")
+        return ok, ""
+    return run
+
+
+def test_the_longest_chain_starts_first_and_a_second_run_waits_for_its_first():
+    log: list[str] = []
+    jobs = [Job("short", recording(log, "short"), 10.0),
+            Job("first", recording(log, "first"), 30.0),
+            Job("long", recording(log, "long"), 50.0),
+            Job("again", recording(log, "again"), 30.0, after=["first"])]
+    outcome = run_jobs(jobs, slots=1)
+    assert outcome == dict.fromkeys(["short", "first", "long", "again"], True)
+    # first + again (60 s) is a longer chain than long (50 s): first goes first; then the longest ready job
+    assert [e for e in log if e.startswith("start")] == ["start first", "start long", "start again", "start short"]
+
+
+def test_no_more_jobs_run_at_once_than_there_are_slots():
+    lock = threading.Lock()
+    now, most = [0], [0]
+
+    def run() -> tuple[bool, str]:
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        time.sleep(0.05)
+        with lock:
+            now[0] -= 1
+        return True, ""
+
+    assert all(run_jobs([Job(f"j{i}", run, 1.0) for i in range(6)], slots=2).values())
+    assert most[0] == 2
+
+
+def test_a_failure_or_an_exception_fails_only_its_job_and_the_rest_still_run(capsys):
+    def boom() -> tuple[bool, str]:
+        raise OSError("disk on fire")
+
+    log: list[str] = []
+    outcome = run_jobs([Job("fails", recording(log, "fails", ok=False), 3.0), Job("raises", boom, 2.0),
+                        Job("after", recording(log, "after"), 1.0, after=["fails"]),
+                        Job("fine", recording(log, "fine"), 1.0)], slots=2)
+    assert outcome == {"fails": False, "raises": False, "after": True, "fine": True}
+    assert "OSError: disk on fire" in capsys.readouterr().out
+
+
+def test_a_job_that_waits_for_a_job_not_in_the_plan_fails_instead_of_hanging(capsys):
+    outcome = run_jobs([Job("orphan", recording([], "orphan"), 1.0, after=["missing"])], slots=2)
+    assert outcome == {"orphan": False}
+    assert "which this run does not have" in capsys.readouterr().out
