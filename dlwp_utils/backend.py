@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 from dlwp_utils.errors import BackendError, DLWPError
@@ -100,12 +101,27 @@ def check_backend(default: str = DEFAULT_BACKEND) -> None:
         )
     import keras  # noqa: F401  (imported here, after the check, on purpose)
 
+    quiet_known_library_warnings()
     print(environment_report())
     for line in version_warnings():
         print(line)
     if in_colab() and os.environ.get("DLWP_PROFILE", "book") == "book" and not _accelerated():
         # On Colab the profile is "book" unless $DLWP_PROFILE says otherwise (dlwp_utils.profile).
         print(NO_GPU_ON_COLAB)
+
+
+# Warnings a learner can do nothing about, by (message, module that triggers it). Keras 3.13 (Colab's)
+# indexes torch tensors with a list in slice / slice_update (3.14 and later use a tuple), and torch
+# 2.11 then warns twice in every KerasHub generate() call, e.g. in chapter 15's checked cells.
+KNOWN_LIBRARY_WARNINGS = [
+    ("Using a non-tuple sequence for multidimensional indexing", r"keras\.src\.backend\.torch\.core"),
+]
+
+
+def quiet_known_library_warnings() -> None:
+    """Hide the warnings of KNOWN_LIBRARY_WARNINGS (each from its one Keras module); every other warning shows."""
+    for message, module in KNOWN_LIBRARY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning, module=module)
 
 
 NO_GPU_ON_COLAB = ("No GPU: the book profile trains at the book's sizes, which takes hours on a CPU. Choose "

@@ -114,6 +114,20 @@ def test_check_backend_lets_the_frameworks_share_a_gpu_unless_told_otherwise(mon
     assert done.stdout.splitlines()[-1] == "true true", done.stdout + done.stderr
 
 
+def test_only_the_known_keras_indexing_warning_is_hidden():
+    code = """
+        import warnings, dlwp_utils
+        dlwp_utils.check_backend()
+        text = "Using a non-tuple sequence for multidimensional indexing is deprecated"
+        for module in ("keras.src.backend.torch.core", "mine"):
+            warnings.warn_explicit(text, UserWarning, "core.py", 609, module=module)
+        warnings.warn_explicit("something else", UserWarning, "core.py", 1, module="keras.src.backend.torch.core")
+        """
+    done = _python(code, "torch")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("non-tuple sequence") == 1 and "something else" in done.stderr  # only Keras's is hidden
+
+
 def test_in_colab_follows_the_google_colab_module(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert not in_colab()
