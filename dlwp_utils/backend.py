@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata
+import importlib.util
 import os
 import re
 import subprocess
@@ -99,6 +100,7 @@ def check_backend(default: str = DEFAULT_BACKEND) -> None:
             "(Colab: Runtime > Restart session) and run the notebook from the top, setting "
             "KERAS_BACKEND before any cell imports keras."
         )
+    load_triton_before_tensorflow()
     import keras  # noqa: F401  (imported here, after the check, on purpose)
 
     quiet_known_library_warnings()
@@ -108,6 +110,26 @@ def check_backend(default: str = DEFAULT_BACKEND) -> None:
     if in_colab() and os.environ.get("DLWP_PROFILE", "book") == "book" and not _accelerated():
         # On Colab the profile is "book" unless $DLWP_PROFILE says otherwise (dlwp_utils.profile).
         print(NO_GPU_ON_COLAB)
+
+
+def load_triton_before_tensorflow() -> bool:
+    """Import Triton now if it is installed and TensorFlow is not imported yet; True if it did.
+
+    TensorFlow 2.20 and later load their LLVM into the global symbol table, and a Triton 3.7 or
+    later imported after that crashes the kernel (tensorflow/tensorflow#124205). PyPI's CUDA
+    builds of torch bring Triton, and torch imports it lazily, e.g. when the first torch.optim
+    optimizer is made: chapter 3's PyTorch section on the jax and tensorflow backends, with torch
+    2.14 (Triton 3.8) beside TensorFlow 2.21. Imported first, Triton keeps its own LLVM (0.5 s).
+    """
+    if "tensorflow" in sys.modules or "triton" in sys.modules:
+        return False
+    if importlib.util.find_spec("triton") is None or importlib.util.find_spec("tensorflow") is None:
+        return False
+    try:
+        import triton  # noqa: F401
+    except Exception:  # noqa: BLE001  (a Triton that does not import is torch's business, not a reason to stop)
+        return False
+    return True
 
 
 # Warnings a learner can do nothing about, by (message, module that triggers it). Keras 3.13 (Colab's)

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -69,6 +70,12 @@ def nbval_args(notebooks: list[Path], workers: int, out: Path | None = None) -> 
     return args + [str(nb.relative_to(ROOT)) for nb in notebooks]
 
 
+# A notebook job with no result after this many times its baseline seconds (at least JOB_TIMEOUT_MIN)
+# is stopped: nbval waits forever on a kernel that died in a library's segfault.
+JOB_TIMEOUT_FACTOR = 4
+JOB_TIMEOUT_MIN = 900.0
+
+
 @dataclass
 class Job:
     """One notebook on one backend: a label, what to run, how long the baseline says it takes, what it waits for."""
@@ -82,12 +89,23 @@ class Job:
 def nbval_job(notebook: Path, backend: str, env: dict[str, str]) -> Job:
     """`notebook` under nbval on `backend` in its own pytest process, saved under build/test/<backend>/."""
     log = layout.log(EXECUTED, backend, notebook)
+    expected = expected_seconds(notebook, backend)
+    timeout = max(JOB_TIMEOUT_MIN, JOB_TIMEOUT_FACTOR * expected)
 
     def run() -> tuple[bool, str]:
         log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "w") as out:
-            code = subprocess.call([sys.executable, "-m", "pytest", *nbval_args([notebook], 1, out=EXECUTED)],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        with open(log, "w") as out:  # its own process group: a timeout kills the kernel too
+            process = subprocess.Popen([sys.executable, "-m", "pytest", *nbval_args([notebook], 1, out=EXECUTED)],
+                                       cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return False, (f"no result after {duration(timeout)} ({JOB_TIMEOUT_FACTOR} times the baseline's "
+                               f"seconds, at least {duration(JOB_TIMEOUT_MIN)}), so it was stopped. A kernel that "
+                               "died (e.g. a segfault in a library) leaves nbval waiting: the last cell it ran is "
+                               f"where the dots end in {layout.relative(log)}.")
         text = log.read_text(errors="replace")
         lines = [line for line in text.splitlines() if line.strip()]
         if code == 0:
@@ -96,7 +114,7 @@ def nbval_job(notebook: Path, backend: str, env: dict[str, str]) -> Job:
             return False, f"pytest collected no tests: that is a failure, not a pass ({layout.relative(log)})"
         return False, text[-6000:] + f"\n(the whole output: {layout.relative(log)})"
 
-    return Job(job_label("nbval", backend, notebook), run, expected_seconds(notebook, backend))
+    return Job(job_label("nbval", backend, notebook), run, expected)
 
 
 def rerun_job(notebook: Path, backend: str, env: dict[str, str], results: list[Result]) -> Job:

@@ -128,6 +128,22 @@ def test_only_the_known_keras_indexing_warning_is_hidden():
     assert done.stderr.count("non-tuple sequence") == 1 and "something else" in done.stderr  # only Keras's is hidden
 
 
+def test_check_backend_imports_an_installed_triton_before_tensorflow(tmp_path, monkeypatch):
+    # A stand-in Triton that records whether TensorFlow was already there when it was imported.
+    (tmp_path / "triton").mkdir()
+    (tmp_path / "triton" / "__init__.py").write_text("import sys\nAFTER_TENSORFLOW = 'tensorflow' in sys.modules\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    code = """
+        import sys, dlwp_utils
+        dlwp_utils.check_backend()
+        import tensorflow, triton
+        print("triton first:", not triton.AFTER_TENSORFLOW)
+        print("again:", dlwp_utils.backend.load_triton_before_tensorflow())
+        """
+    done = _python(code, "jax")
+    assert "triton first: True" in done.stdout and "again: False" in done.stdout, done.stdout + done.stderr
+
+
 def test_in_colab_follows_the_google_colab_module(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert not in_colab()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import time
 
@@ -62,3 +64,28 @@ def test_a_job_that_waits_for_a_job_not_in_the_plan_fails_instead_of_hanging(cap
     outcome = run_jobs([Job("orphan", recording([], "orphan"), 1.0, after=["missing"])], slots=2)
     assert outcome == {"orphan": False}
     assert "which this run does not have" in capsys.readouterr().out
+
+
+def test_a_notebook_whose_kernel_dies_is_stopped_and_reported_not_waited_for(tmp_path, monkeypatch):
+    from maintainer import matrix
+    from tests.notebook_fixtures import write_notebook
+
+    monkeypatch.setattr(matrix, "EXECUTED", tmp_path / "executed")
+    monkeypatch.setattr(matrix, "JOB_TIMEOUT_MIN", 20.0)
+    monkeypatch.setattr(matrix, "JOB_TIMEOUT_FACTOR", 0)
+    folder = matrix.ROOT / "build" / f"dead-kernel-{os.getpid()}"  # nbval runs from the repo root, where its conftest applies
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        nb = write_notebook(folder / "dies.ipynb", "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)",
+                            "y = 2")
+        env = dict(os.environ, KERAS_BACKEND="torch")
+        started = time.perf_counter()
+        ok, detail = matrix.nbval_job(nb, "torch", env).run()
+        seconds = time.perf_counter() - started
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert not ok
+    if "no result after" in detail:  # nbval waited on the dead kernel: the job's timeout stopped it
+        assert seconds < 120 and "dies.log" in detail
+    else:  # nbval noticed the dead kernel itself: still a failure, with its output
+        assert "dies" in detail
