@@ -5,6 +5,7 @@ seeds, Colab and Kaggle detection."""
 from __future__ import annotations
 
 import difflib
+import importlib
 import importlib.metadata
 import importlib.util
 import os
@@ -126,7 +127,7 @@ def load_triton_before_tensorflow() -> bool:
     if importlib.util.find_spec("triton") is None or importlib.util.find_spec("tensorflow") is None:
         return False
     try:
-        import triton  # noqa: F401
+        importlib.import_module("triton")  # optional: only where a CUDA build of torch brought it
     except Exception:  # noqa: BLE001  (a Triton that does not import is torch's business, not a reason to stop)
         return False
     return True
