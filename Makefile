@@ -60,7 +60,7 @@ baseline: setup
 	$(PY) -m maintainer.baseline refresh
 
 # Not part of `make test`: ms per training step of each chapter's model on each backend and in native
-# PyTorch, in interleaved rounds (about 25 minutes on 2 CPU cores).
+# PyTorch, in interleaved rounds (about 10 minutes on 2 CPU cores).
 bench: setup
 	$(PY) -m maintainer.bench --backends "$(BACKENDS)" --out "$(BENCH_OUT)"
 
