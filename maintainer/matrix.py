@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
 from maintainer import baseline, layout, report
 from maintainer.progress import Progress, duration
-from maintainer.run import Result, result_of_executed, run_notebook, write_report
+from maintainer.run import Result, result_of_executed, run_logged, run_notebook, write_report
 
 ROOT = layout.REPO_ROOT
 EXECUTED = layout.TEST_OUT
@@ -94,18 +93,13 @@ def nbval_job(notebook: Path, backend: str, env: dict[str, str]) -> Job:
 
     def run() -> tuple[bool, str]:
         log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "w") as out:  # its own process group: a timeout kills the kernel too
-            process = subprocess.Popen([sys.executable, "-m", "pytest", *nbval_args([notebook], 1, out=EXECUTED)],
-                                       cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                code = process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-                return False, (f"no result after {duration(timeout)} ({JOB_TIMEOUT_FACTOR} times the baseline's "
-                               f"seconds, at least {duration(JOB_TIMEOUT_MIN)}), so it was stopped. A kernel that "
-                               "died (e.g. a segfault in a library) leaves nbval waiting: the last cell it ran is "
-                               f"where the dots end in {layout.relative(log)}.")
+        code = run_logged([sys.executable, "-m", "pytest", *nbval_args([notebook], 1, out=EXECUTED)], log, env,
+                          timeout, cwd=ROOT)
+        if code is None:
+            return False, (f"no result after {duration(timeout)} ({JOB_TIMEOUT_FACTOR} times the baseline's "
+                           f"seconds, at least {duration(JOB_TIMEOUT_MIN)}), so it was stopped. A kernel that "
+                           "died (e.g. a segfault in a library) leaves nbval waiting: the last cell it ran is "
+                           f"where the dots end in {layout.relative(log)}.")
         text = log.read_text(errors="replace")
         lines = [line for line in text.splitlines() if line.strip()]
         if code == 0:

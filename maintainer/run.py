@@ -78,17 +78,8 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
     env = dict(os.environ if env is None else env, KERAS_BACKEND=backend, DLWP_PROFILE=profile, PYTHONUNBUFFERED="1")
     env.setdefault("OMP_WAIT_POLICY", "passive")  # spinning OpenMP threads starve notebooks run side by side
     start = time.perf_counter()
-    status = "passed"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True)  # its own group: a timeout kills the kernel too
-        try:
-            if process.wait(timeout=timeout) != 0:
-                status = "failed"
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            status = "timeout"
+    code = run_logged(command, log_path, env, timeout)
+    status = "timeout" if code is None else "passed" if code == 0 else "failed"
     seconds = time.perf_counter() - start
     nb = _read(executed)
     result = Result(str(relative), backend, status, round(seconds, 1),
@@ -98,6 +89,24 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
     elif status == "failed":
         result.problem = _failure(nb, log_path)
     return result
+
+
+def run_logged(command: list[str], log_path: Path, env: dict[str, str], timeout: float,
+               cwd: Path | None = None) -> int | None:
+    """Run `command`, its output into `log_path`, in its own process group; its exit code, or None after `timeout` s.
+
+    On a timeout the whole group is killed, the notebook's kernel with it (a kernel that died or
+    hung would otherwise keep papermill or nbval waiting).
+    """
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                   start_new_session=True)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None
 
 
 def result_of_executed(notebook: Path, backend: str, out_dir: Path) -> Result:
