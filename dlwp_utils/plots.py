@@ -1,8 +1,9 @@
 """Plots the notebooks share: training curves (after training, or live during it), image grids, decision
 lines, fitted lines and weights.
 
-`LivePlot` is a Keras callback that redraws the training and validation curves after each epoch in
-one display updated in place (Jupyter, JupyterLab, VS Code, Colab; d2l's Animator is the model).
+`LivePlot` is a Keras callback that redraws the training and validation curves after each epoch
+(at most every few seconds: a redraw costs a few tenths of a second) in one display updated in
+place (Jupyter, JupyterLab, VS Code, Colab; d2l's Animator is the model).
 Executed headless (papermill, nbval) the cell keeps one output for it: the final figure. It is
 defined on first use, so that importing this module does not import Keras.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import time
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -205,12 +207,14 @@ def _define() -> type:
     import keras
 
     class LivePlot(keras.callbacks.Callback):
-        """Training and validation curves, redrawn after each epoch in one display updated in place.
+        """Training and validation curves, redrawn after each epoch (at most every `interval` s) in one display.
 
         metrics: the logged quantities to plot, one panel each ("loss", "accuracy", "mae", ...);
             each panel shows the training value and, when logged, "val_<name>". Names the model does
             not log are left out; if none of them is logged, every training quantity is plotted.
-        every: redraw every `every` epochs (the last epoch is always drawn).
+        every: redraw every `every` epochs (the first and the last epoch are always drawn).
+        interval: and at most once every `interval` seconds (a redraw takes 0.1-0.3 s on a CPU, which
+            would slow down short epochs); 0 redraws after every epoch `every` allows.
         panel_size: inches (width, height) of one panel. dpi: resolution of the PNG.
         title: a title over the panels.
 
@@ -218,7 +222,7 @@ def _define() -> type:
         Figure of the final curves, e.g. to save) remain available.
         """
 
-        def __init__(self, metrics: Sequence[str] = ("loss", "accuracy"), every: int = 1,
+        def __init__(self, metrics: Sequence[str] = ("loss", "accuracy"), every: int = 1, interval: float = 3.0,
                      panel_size: tuple[float, float] = (4.5, 3.2), dpi: int = 100, title: str = ""):
             super().__init__()
             if isinstance(metrics, str):
@@ -227,8 +231,11 @@ def _define() -> type:
                 raise ValueError("LivePlot needs at least one metric name, like 'loss'.")
             if int(every) < 1:
                 raise ValueError(f"every must be 1 or more, got {every!r}.")
+            if not float(interval) >= 0:
+                raise ValueError(f"interval must be 0 or more seconds, got {interval!r}.")
             self.metrics = tuple(metrics)
             self.every = int(every)
+            self.interval = float(interval)
             self.panel_size = panel_size
             self.dpi = dpi
             self.title = title
@@ -237,6 +244,7 @@ def _define() -> type:
             self.updates = 0  # displays sent (the first one, then the updates)
             self._epochs: int | None = None
             self._drawn_epoch: int | None = None
+            self._drawn_at = -math.inf  # time.monotonic() at the end of the last redraw
 
         # -- Keras hooks
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -244,6 +252,7 @@ def _define() -> type:
             self.handle = None
             self.updates = 0
             self._drawn_epoch = None
+            self._drawn_at = -math.inf
             self._epochs = (self.params or {}).get("epochs")
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -254,7 +263,8 @@ def _define() -> type:
                     continue  # a non-scalar log entry (e.g. a learning-rate schedule object)
                 self.history.setdefault(name, []).append((epoch + 1, number))
             last = self._epochs is not None and epoch + 1 >= self._epochs
-            if (epoch + 1) % self.every == 0 or last:
+            due = (epoch + 1) % self.every == 0 and time.monotonic() - self._drawn_at >= self.interval
+            if due or last or self.handle is None:
                 self._show()
 
         def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
@@ -325,6 +335,7 @@ def _define() -> type:
             else:
                 self.handle.update(bundle, raw=True)
             self.updates += 1
+            self._drawn_at = time.monotonic()
 
     return LivePlot
 

@@ -38,9 +38,12 @@ NOTEBOOK = [
     "model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation='relu'),\n"
     "                          keras.layers.Dense(1, activation='sigmoid')])\n"
     "model.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy'])\n"
-    "plot = dlwp.LivePlot(metrics=('loss', 'accuracy'))\n"
+    "plot = dlwp.LivePlot(metrics=('loss', 'accuracy'), interval=0)\n"
     "history = model.fit(x, y, validation_split=0.25, epochs=4, batch_size=32, verbose=0, callbacks=[plot])",
     "print(plot.updates, len(plot.history['val_loss']), plt.get_fignums())",
+    "slow = dlwp.LivePlot(interval=3600)\n"  # the default interval with epochs far shorter than it
+    "history = model.fit(x, y, validation_split=0.25, epochs=4, batch_size=32, verbose=0, callbacks=[slow])\n"
+    "print(slow.updates, len(slow.history['val_loss']))",
 ]
 
 
@@ -63,10 +66,14 @@ def test_an_executed_notebook_keeps_exactly_one_final_image(tmp_path, monkeypatc
     monkeypatch.setenv("KERAS_BACKEND", "jax")  # the kernel inherits it
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     images = [o for cell in nb.cells for o in cell.outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 1 and [o.output_type for o in nb.cells[1].outputs] == ["display_data"]
+    assert len(images) == 2 and [o.output_type for o in nb.cells[1].outputs] == ["display_data"]  # one per fit
     assert images[0].data["text/plain"].startswith("Training curves, epoch 4/4:")  # the final figure
     assert base64.b64decode(images[0].data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
     assert nb.cells[2].outputs[0].text.split() == ["4", "4", "[]"]  # 1 display + 3 updates; no pyplot figure
+    # Epochs shorter than the interval: the first epoch and the last are drawn, the curves keep every epoch.
+    assert [o.output_type for o in nb.cells[3].outputs] == ["display_data", "stream"]
+    assert nb.cells[3].outputs[0].data["text/plain"].startswith("Training curves, epoch 4/4:")
+    assert nb.cells[3].outputs[1].text.split() == ["2", "4"]
     nbformat.validate(nb)
 
 
@@ -77,6 +84,8 @@ def test_bad_arguments_are_refused():
         dlwp.LivePlot(metrics=())
     with pytest.raises(ValueError, match="every must be"):
         dlwp.LivePlot(every=0)
+    with pytest.raises(ValueError, match="interval must be"):
+        dlwp.LivePlot(interval=-1)
     assert dlwp.LivePlot(metrics="loss").metrics == ("loss",)
 
 
