@@ -8,7 +8,8 @@
     build/index.html, build/notebooks/...      the HTML report of the last run, and its rendered notebooks
 
 `make test` uses <out> = build/test, build/test/rerun for its second run, and writes its steps'
-seconds to build/test/steps.json.
+seconds to build/test/steps.json. build/compile-cache/ keeps compiled programs from one run to the
+next (maintainer.compile_cache).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD = REPO_ROOT / "build"
 TEST_OUT = BUILD / "test"  # make test's executed notebooks
+COMPILE_CACHE = BUILD / "compile-cache"  # JAX's and torch.compile's compiled programs, kept between runs
 RERUN = "rerun"  # the second run's folder, inside the first run's
 
 

@@ -15,7 +15,8 @@ their floors, the second run recorded exactly the same metrics, and no sentinel 
 appears in any executed notebook, log or report; (4) a table of seconds per notebook x backend.
 Every step and job runs even if an earlier one failed; the exit code is 1 if any failed.
 Executed notebooks, their working folders, logs and the second run go where maintainer.layout
-says, under build/test/.
+says, under build/test/. JAX's compiled programs are kept in build/compile-cache/ for the next
+run (maintainer.compile_cache).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Callable
 
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
-from maintainer import baseline, layout, report
+from maintainer import baseline, compile_cache, layout, report
 from maintainer.progress import Progress, duration
 from maintainer.run import Result, result_of_executed, run_logged, run_notebook, write_report
 
@@ -181,6 +182,7 @@ def run_jobs(jobs: list[Job], slots: int) -> dict[str, bool]:
 def notebook_jobs(notebooks: list[Path], backends: list[str], rerun_backend: str, workers: int,
                   base_env: dict[str, str]) -> bool:
     """Every notebook under nbval on every backend and again on `rerun_backend`, sharing `workers` slots."""
+    compile_cache.prune()  # after the unit tests, whose kernels may have been killed while writing
     rerun_results: list[Result] = []
     jobs = [nbval_job(nb, backend, dict(base_env, **SENTINELS, KERAS_BACKEND=backend))
             for backend in backends for nb in notebooks]
@@ -266,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     # Notebooks run side by side on few cores: OpenMP threads that spin while waiting (torch's
     # default) then slow a small training step down 20-50x. Passive waiting costs little alone.
     base_env.setdefault("OMP_WAIT_POLICY", "passive")
+    for name, value in compile_cache.environment().items():  # JAX's compiled programs, kept between runs
+        base_env.setdefault(name, value)
     rerun_backend = args.rerun_backend or ("torch" if "torch" in backends else backends[0])
     plan: list[tuple[str, Callable[[], bool]]] = []
     if "unit" in parts:

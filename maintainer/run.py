@@ -30,7 +30,7 @@ from dlwp_utils.data.store import ensure_writable
 from dlwp_utils.errors import DLWPError
 from dlwp_utils.metrics import read_metrics
 from dlwp_utils.profile import PROFILES
-from maintainer import baseline, layout, report
+from maintainer import baseline, compile_cache, layout, report
 from maintainer.hygiene import source
 from maintainer.progress import Progress, duration
 
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         notebook, backend = tasks[index]
         try:
             result = run_notebook(notebook, backend, args.out, args.profile, args.timeout,
-                                  reuse_work_of=args.reuse_work_of)
+                                  reuse_work_of=args.reuse_work_of, env={**compile_cache.environment(), **os.environ})
         except OSError as err:  # the runner itself could not work: report it, go on with the others
             result = Result(str(notebook), backend, "failed", 0.0, problem=f"runner error: {err}")
         metrics = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())
@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{result.notebook}  {metrics}{'  ' + result.problem if result.problem else ''}", flush=True)
         return result
 
+    compile_cache.prune()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(one, range(len(tasks))))
     table = write_report(results, args.out, args.profile)

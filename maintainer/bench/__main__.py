@@ -27,7 +27,7 @@ from typing import Any
 
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
-from maintainer import layout
+from maintainer import compile_cache, layout
 from maintainer.bench.device import sharing_environment
 from maintainer.bench.measure import NATIVE_COMPILED, NATIVE_EAGER, keras_engine_name
 from maintainer.bench.models import SPECS
@@ -35,7 +35,6 @@ from maintainer.bench.results import write_results
 
 COMMITTED = layout.REPO_ROOT / "benchmarks"
 DEFAULT_OUT = layout.BUILD / "bench"
-CACHE = layout.BUILD / "bench-cache"  # JAX's and torch.compile's compilation caches, kept between runs
 # On a shared machine, OpenMP threads that spin while they wait (torch's default) make a torch
 # training step 5-30x slower than waiting passively (mnist_dense: 512 against 15 ms, measured).
 QUIET_THREADS = {"OMP_WAIT_POLICY": "passive"}
@@ -142,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = previous_summary(args.compare)  # read before this run may overwrite it
     plan = engine_plan(backends, names, not args.no_variants, not args.no_native, not args.no_compile)
     common = ["--steps", str(steps)] + (["--quick"] if args.quick else [])
-    env = sharing_environment({**QUIET_THREADS, "JAX_COMPILATION_CACHE_DIR": str(CACHE / "jax"),
-                               "TORCHINDUCTOR_CACHE_DIR": str(CACHE / "inductor"), **os.environ,
+    compile_cache.prune()
+    env = sharing_environment({**QUIET_THREADS, **compile_cache.environment(),
+                               "TORCHINDUCTOR_CACHE_DIR": str(layout.COMPILE_CACHE / "inductor"), **os.environ,
                                "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(layout.REPO_ROOT)})
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []

@@ -210,7 +210,7 @@ def _secondary_tables(rows, specs, engines, keras_engines) -> list[str]:
     lines += [f"| {s.description} | " + " | ".join(_figure(rows, s.name, e, "predict_ms") for e in engines) + " |"
               for s in trained]
     lines += ["", "## First call, tracing and compilation included (ms; round 1)", "",
-              "JAX's and torch.compile's compilation caches (build/bench-cache) are kept from one run to the next, "
+              "JAX's and torch.compile's compilation caches (build/compile-cache) are kept from one run to the next, "
               "so after the first run these are mostly warm-cache figures; TensorFlow keeps none.", "",
               "| model | " + " | ".join(engines) + " |", "|---|" + "---:|" * len(engines)]
     for s in specs:
