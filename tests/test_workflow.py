@@ -57,3 +57,15 @@ def test_colab_and_newest_versions_run_weekly_and_on_demand_with_colabs_python()
     pythons = {i["versions"]: i["python"] for i in job["strategy"]["matrix"]["include"]}
     assert pythons["colab"] == "3.13"
     assert "schedule" not in flow["jobs"]["unit"]["if"]  # the pinned set: pushes and pull requests
+
+
+def test_jax_shards_keep_their_compilation_cache_per_notebook_and_versions():
+    from maintainer import compile_cache
+
+    steps = workflow()["jobs"]["notebooks"]["steps"]
+    cached = [s for s in steps if "actions/cache" in s.get("uses", "")]
+    assert len(cached) == 1 and cached[0]["if"] == "matrix.backend == 'jax'"
+    assert REPO_ROOT / cached[0]["with"]["path"] == compile_cache.JAX_CACHE
+    key = cached[0]["with"]["key"]
+    assert "hashFiles('requirements.txt')" in key and "matrix.notebook" in key
+    assert steps.index(cached[0]) < next(i for i, s in enumerate(steps) if "--parts notebooks" in s.get("run", ""))
