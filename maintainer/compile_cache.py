@@ -2,9 +2,11 @@
 
 A notebook on JAX compiles every training, evaluation and prediction step it runs (VGG16's take
 seconds each on a CPU); with the cache a second `make test` or `make run` loads them from disk
-instead (chapter 8 on JAX: 513 s cold, 391 s warm on 2 cores). The cache cannot change a result:
-JAX keys each entry by the program, the compile options, the jax and jaxlib versions and the
-device, so the three dependency sets and a new release share the folder safely. A fresh clone (CI)
+instead (chapter 8 on JAX, alone on 2 cores: 513 s cold, 391 s warm; two notebooks at a time in
+`make test`, the gain was within the noise). It changed no result (make test's 18 notebook runs,
+cold and warm, recorded the baseline's metrics exactly). JAX keys each entry by the program, the
+compile options, the jax and jaxlib versions and the device, so the three dependency sets and a
+new release share the folder safely. A fresh clone (CI)
 starts cold. `make clean` removes it with the rest of build/.
 
 JAX writes an entry in place, so a kernel killed while writing one (a job's timeout) would leave
