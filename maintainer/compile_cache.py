@@ -6,8 +6,8 @@ instead (chapter 8 on JAX, alone on 2 cores: 513 s cold, 391 s warm; two noteboo
 `make test`, the gain was within the noise). It changed no result (make test's 18 notebook runs,
 cold and warm, recorded the baseline's metrics exactly). JAX keys each entry by the program, the
 compile options, the jax and jaxlib versions and the device, so the three dependency sets and a
-new release share the folder safely. A fresh clone (CI)
-starts cold. `make clean` removes it with the rest of build/.
+new release share the folder safely. A fresh clone (`.ci/run`) starts cold; the workflow's JAX
+shards keep theirs with actions/cache. `make clean` removes it with the rest of build/.
 
 JAX writes an entry in place, so a kernel killed while writing one (a job's timeout) would leave
 a truncated file that every later run warns about: `prune()` removes entries that do not

@@ -37,7 +37,7 @@ from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
 from maintainer import baseline, compile_cache, layout, report
 from maintainer.progress import Progress, duration
-from maintainer.run import Result, result_of_executed, run_logged, run_notebook, write_report
+from maintainer.run import Result, kernel_environment, result_of_executed, run_logged, run_notebook, write_report
 
 ROOT = layout.REPO_ROOT
 EXECUTED = layout.TEST_OUT
@@ -263,13 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no notebooks found under chapter*/", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    base_env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    base_env = kernel_environment({k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"})
     base_env.update(DLWP_PROFILE="embedded", PYTHONHASHSEED="0")
-    # Notebooks run side by side on few cores: OpenMP threads that spin while waiting (torch's
-    # default) then slow a small training step down 20-50x. Passive waiting costs little alone.
-    base_env.setdefault("OMP_WAIT_POLICY", "passive")
-    for name, value in compile_cache.environment().items():  # JAX's compiled programs, kept between runs
-        base_env.setdefault(name, value)
     rerun_backend = args.rerun_backend or ("torch" if "torch" in backends else backends[0])
     plan: list[tuple[str, Callable[[], bool]]] = []
     if "unit" in parts:

@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.data.store import ensure_writable
@@ -75,8 +75,8 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
         "-p", "PROFILE", profile, "-k", "python3", "--cwd", str(work_dir),
         "--no-progress-bar", "--log-level", "WARNING",
     ]
-    env = dict(os.environ if env is None else env, KERAS_BACKEND=backend, DLWP_PROFILE=profile, PYTHONUNBUFFERED="1")
-    env.setdefault("OMP_WAIT_POLICY", "passive")  # spinning OpenMP threads starve notebooks run side by side
+    env = kernel_environment(dict(os.environ if env is None else env, KERAS_BACKEND=backend, DLWP_PROFILE=profile,
+                                  PYTHONUNBUFFERED="1"))
     start = time.perf_counter()
     code = run_logged(command, log_path, env, timeout)
     status = "timeout" if code is None else "passed" if code == 0 else "failed"
@@ -89,6 +89,16 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
     elif status == "failed":
         result.problem = _failure(nb, log_path)
     return result
+
+
+def kernel_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` with what every notebook kernel of make run and make test gets, unless `env` sets it already.
+
+    Passive OpenMP waiting: notebooks run side by side on few cores, and OpenMP threads that spin
+    while waiting (torch's default) slow a small training step down 20-50x; waiting passively costs
+    little alone. JAX's compilation cache (maintainer.compile_cache).
+    """
+    return {"OMP_WAIT_POLICY": "passive", **compile_cache.environment(), **env}
 
 
 def run_logged(command: list[str], log_path: Path, env: dict[str, str], timeout: float,
@@ -235,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         notebook, backend = tasks[index]
         try:
             result = run_notebook(notebook, backend, args.out, args.profile, args.timeout,
-                                  reuse_work_of=args.reuse_work_of, env={**compile_cache.environment(), **os.environ})
+                                  reuse_work_of=args.reuse_work_of)
         except OSError as err:  # the runner itself could not work: report it, go on with the others
             result = Result(str(notebook), backend, "failed", 0.0, problem=f"runner error: {err}")
         metrics = ", ".join(f"{k}={v:.3f}" for k, v in result.metrics.items())

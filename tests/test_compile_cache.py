@@ -64,3 +64,19 @@ def test_without_pruning_jax_warns_about_a_truncated_entry(tmp_path):
     again = run_jax(tmp_path)
     assert again.returncode == 0
     assert "Error reading persistent compilation cache entry" in again.stderr
+
+
+def test_without_a_reader_in_jax_the_whole_folder_goes(tmp_path, monkeypatch, capsys):
+    (tmp_path / ("jit_f-" + "1" * 64 + "-cache")).write_bytes(b"whatever")
+    monkeypatch.setitem(sys.modules, "jax._src.compilation_cache", None)  # an import of it now fails
+    assert len(compile_cache.prune(tmp_path)) == 1
+    assert not tmp_path.exists() and "Emptied JAX's compilation cache" in capsys.readouterr().out
+
+
+def test_every_kernel_of_make_run_and_make_test_gets_the_cache_unless_told_otherwise():
+    from maintainer.run import kernel_environment
+
+    env = kernel_environment({"PATH": "/bin"})
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(compile_cache.JAX_CACHE) and env["OMP_WAIT_POLICY"] == "passive"
+    mine = kernel_environment({"JAX_COMPILATION_CACHE_DIR": "/elsewhere", "OMP_WAIT_POLICY": "active"})
+    assert mine["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere" and mine["OMP_WAIT_POLICY"] == "active"
