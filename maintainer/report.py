@@ -106,18 +106,17 @@ def find_running(notebook: Mapping[str, Any]) -> ErrorInfo | None:
 
 
 def executed_path(row: Row, build_dir: Path | None = None) -> Path:
-    """Where the row's executed notebook is: row['output'] (relative ones under build_dir's
-    parent, as the runner writes them from the repository root), else build_dir/backend/notebook."""
-    output = str(row.get("output") or "")
-    if output:
-        path = Path(output)
-        if path.is_absolute() or build_dir is None:
-            return path
-        for candidate in (build_dir.parent / path, build_dir / path, path):
-            if candidate.exists():
-                return candidate
-        return build_dir.parent / path
-    return (build_dir or Path("build")) / str(row["backend"]) / str(row["notebook"])
+    """Where the row's executed notebook is: by the one layout rule, build_dir/backend/notebook
+    (layout.executed); without build_dir, the row's own absolute `output`, else under build/.
+
+    Never relative to the working directory: a build/ that another run left there is not this run's.
+    """
+    if build_dir is None:
+        output = Path(str(row.get("output") or ""))
+        if output.is_absolute():
+            return output
+        build_dir = layout.BUILD
+    return layout.executed(Path(build_dir), str(row["backend"]), layout.REPO_ROOT / str(row["notebook"]))
 
 
 def rendered_relpath(row: Row) -> str:

@@ -72,6 +72,20 @@ def test_a_missing_executed_notebook_or_run_still_makes_a_report(build, tmp_path
     assert len(re.findall(r'class="nb-link"', page)) == len(rows) - 1
 
 
+def test_a_build_folder_left_in_the_working_directory_is_not_this_runs(build, tmp_path: Path, monkeypatch):
+    """make run leaves build/<backend>/<notebook> in the repository; a report of another run must not use it."""
+    build_dir, rows = build
+    (build_dir.parent / rows[0]["output"]).unlink()
+    elsewhere = tmp_path / "checkout"
+    leftover = elsewhere / rows[0]["output"]  # build/jax/chapter02/..., as make run leaves it
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text(json.dumps(executed_notebook()))
+    monkeypatch.chdir(elsewhere)
+    page = hr.write_html_report(rows, tmp_path / "html", None, build_dir=build_dir).read_text()
+    assert "no executed notebook was saved" in page
+    assert hr.executed_path(rows[0], build_dir) == build_dir / "jax" / PASSING
+
+
 def test_the_running_cell_of_a_timeout_is_shown(tmp_path: Path):
     nb = executed_notebook()
     nb["cells"][2]["metadata"]["papermill"] = {"start_time": "2026-01-01T00:00:00", "end_time": None}
