@@ -109,6 +109,34 @@ def test_a_file_renamed_into_place_without_its_manifest_is_not_trusted(tmp_path,
     assert f"{target} is incomplete (it has no manifest" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_a_result_finished_first_by_another_process_is_kept(tmp_path, kind):
+    """Two notebooks started together on an empty cache: the one that finishes second keeps the first's result.
+
+    Replacing it would pull it from under the first notebook, which is reading it already (two
+    chapter 8 runs side by side failed so: the second zip's new mtime made the first's extraction stale).
+    """
+    target = tmp_path / ("result.zip" if kind == "file" else "result")
+
+    def write(path: Path, text: str) -> None:
+        if kind == "file":
+            path.write_text(text)
+        else:
+            path.mkdir()
+            (path / "a.txt").write_text(text)
+
+    def second(path: Path) -> None:
+        write(path, "second")
+        store.build(target, lambda other: write(other, "first!"), what="a result")  # meanwhile, the other one
+        first[:] = [target.stat().st_mtime_ns, (target if kind == "file" else target / "a.txt").read_text()]
+
+    first: list = []
+    assert store.build(target, second, what="a result") == target
+    assert first[1] == "first!" and store.check(target) is None
+    assert target.stat().st_mtime_ns == first[0] and partials(tmp_path) == []
+    assert (target if kind == "file" else target / "a.txt").read_text() == "first!"
+
+
 def test_write_errors_other_than_space_and_permission_are_not_disguised(tmp_path):
     def broken(path):
         raise OSError(5, "Input/output error")

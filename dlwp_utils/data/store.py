@@ -5,6 +5,7 @@
                                made by `make(path)` in a temporary sibling, sealed and renamed into place
     check(target, key)         why `target` cannot be trusted, in words, or None
     discard(target)            delete a result (and its manifest) that failed a content check
+    write_text(path, text)     replace a small text file (a report, a table) in one rename
 
 A build writes into `.NAME.partial-PID-XXXX/` beside the target; the manifest (each file's size,
 plus its SHA-256 when the whole result is at most HASH_LIMIT) is written last; then one rename
@@ -185,6 +186,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def write_text(path: Path, text: str) -> None:
+    """Replace the text file `path` atomically: written beside it, flushed, then renamed over it."""
+    path = Path(path)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}{PARTIAL}",
+                                     delete=False) as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(handle.name, path)
+
+
 def write_failed(err: OSError, folder: Path, what: str, *, needs: int | None = None,
                  moved_by: str = MOVE_CACHE, kept: str = "Nothing half-written was kept.") -> WriteError:
     """The one error for a write refused for want of space or quota, read-only, or without permission."""
@@ -222,6 +234,8 @@ def _publish(staged: Path, target: Path, manifest: dict) -> None:
         return
     sealed = staged.parent / MANIFEST
     _write_json(sealed, manifest)
+    if check(target, manifest["key"]) is None:
+        return  # another process (a notebook started beside this one) finished it first: a reader may be using it
     os.replace(staged, target)
     os.replace(sealed, _manifest_path(target, is_dir=False))
 
