@@ -6,8 +6,8 @@ trusted and nothing sound is deleted.
 The write sites: store.build itself; download.fetch_file (MNIST, Boston housing, spa-eng.zip,
 dolly, the ImageNet weights); download.extract_zip (the embedded and the Kaggle train.zip,
 spa-eng.zip); cats_vs_dogs.embedded_train_zip; cats_vs_dogs.make_subsets (in the working
-directory); spa_eng.write_embedded_corpus; tiny_gemma.tiny_gemma_preset (built in a subprocess);
-and kagglehub's downloads (kaggle.kaggle_download, into $DLWP_CACHE_DIR/kagglehub).
+directory); spa_eng.write_embedded_corpus; and kagglehub's downloads (kaggle.kaggle_download, into
+$DLWP_CACHE_DIR/kagglehub). The tiny Gemma is committed (tests/test_tiny_gemma.py checks its files).
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from dlwp_utils.data.download import extract_zip
 from dlwp_utils.errors import WriteError
 from tests.test_cats_vs_dogs import SPLITS, jpeg, kaggle, kagglehub_cached_zip, kagglehub_marker, train_zip_bytes  # noqa: F401
 from tests.test_data import make_mnist_npz
-from tests.test_tiny_gemma import fake_build
 
 PER_CLASS = 12  # the embedded look-alike, small: 58 KB zipped
-RUN = subprocess.run  # as it is now: fake_build replaces subprocess.run
+RUN = subprocess.run  # as it is now, should a test replace it
 
 
 @pytest.fixture
@@ -231,27 +230,6 @@ def test_the_embedded_corpus_on_a_disk_too_small(small_disk, monkeypatch):
     assert os.listdir(cache / "datasets") == []
 
 
-def test_the_tiny_gemma_build_process_running_out_of_space(small_disk, monkeypatch):
-    """A real build subprocess whose h5py write fails for want of space: one WriteError, nothing kept."""
-    disk = small_disk(128 * 1024)
-    cache = on_disk(monkeypatch, disk)
-    monkeypatch.setattr(tiny_gemma, "PRESET_BYTES", 1)
-    if not disk.mounted:
-        pytest.skip("an out-of-space error inside a subprocess needs a real small filesystem (tmpfs, as root)")
-    def h5py_builder(command, env=None, **kwargs):  # the same call, a quicker process that writes h5 weights
-        script = ("import sys, os, h5py, numpy as np; os.makedirs(sys.argv[1]); "
-                  "f = h5py.File(os.path.join(sys.argv[1], 'model.weights.h5'), 'w'); "
-                  "f['w'] = np.ones(200_000, 'float32'); f.close()")
-        return RUN([sys.executable, "-c", script, command[-1]], env=env, **kwargs)
-
-    monkeypatch.setattr(tiny_gemma.subprocess, "run", h5py_builder)
-    with pytest.raises(WriteError) as err:
-        tiny_gemma.tiny_gemma_preset()
-    message = assert_clear_write_error(err.value, cache / "models")
-    assert message.startswith(f"Could not write the tiny Gemma preset in {cache / 'models'}")
-    assert os.listdir(cache / "models") == []
-
-
 def test_a_kaggle_download_on_a_full_disk_names_kagglehubs_cache_under_dlwp_cache_dir(kaggle, small_disk, monkeypatch):
     monkeypatch.delenv("KAGGLEHUB_CACHE")
     cache = on_disk(monkeypatch, small_disk(8 * 1024))
@@ -374,50 +352,12 @@ spa_eng.load_spa_eng("embedded")
     assert spa_eng.count_pairs(path) == spa_eng.EMBEDDED_PAIRS and partials(cache) == []
 
 
-def test_a_notebook_killed_while_the_tiny_gemma_builds_leaves_nothing_trusted(cache, tmp_path, monkeypatch, capsys):
-    killed_midway("""
-from dlwp_utils.data import tiny_gemma
-def half_build(command, **kwargs):
-    folder = pathlib.Path(command[-1])
-    folder.mkdir()
-    (folder / "config.json").write_text("{}")
-    (folder / "model.weights.h5").write_bytes(b"half the weights")
-    die()
-tiny_gemma.subprocess.run = half_build
-tiny_gemma.tiny_gemma_preset()
-""")
-    target = cache / "models" / tiny_gemma.tiny_preset_name()
-    assert store.check(target) == "missing" and len(partials(cache)) == 1
-    calls = fake_build(tmp_path, monkeypatch)
-    assert tiny_gemma.tiny_gemma_preset() == target and len(calls) == 1
-    assert store.check(target) is None and partials(cache) == []
-
-
 # --- damaged after the build ------------------------------------------------------------------------
 
 
 def truncate(path: Path, size: int = 10) -> None:
     with open(path, "r+b") as handle:
         handle.truncate(size)
-
-
-def test_a_truncated_tiny_gemma_weights_file_is_detected_and_rebuilt(cache, tmp_path, monkeypatch, capsys):
-    calls = fake_build(tmp_path, monkeypatch)
-    fake_run = tiny_gemma.subprocess.run
-
-    def with_weights(command, **kwargs):
-        result = fake_run(command, **kwargs)
-        (Path(command[-1]) / "model.weights.h5").write_bytes(b"w" * 1000)
-        return result
-
-    monkeypatch.setattr(tiny_gemma.subprocess, "run", with_weights)
-    path = tiny_gemma.tiny_gemma_preset()
-    truncate(path / "model.weights.h5", 100)  # what the issue found trusted, with its old marker
-    capsys.readouterr()
-    assert tiny_gemma.tiny_gemma_preset() == path and len(calls) == 2
-    assert (path / "model.weights.h5").stat().st_size == 1000 and store.check(path) is None
-    assert (f"{path} is damaged (model.weights.h5 is 100 bytes; its manifest says 1,000): rebuilding it."
-            in capsys.readouterr().out)
 
 
 @pytest.mark.parametrize("damaged", ["archive", "extraction"])
@@ -452,8 +392,7 @@ def test_a_complete_cache_is_used_read_only_and_a_missing_result_is_one_clear_er
     cache = on_disk(monkeypatch, disk)
     train = cats_vs_dogs.dogs_vs_cats_train("embedded")
     corpus = spa_eng.load_spa_eng("embedded")
-    fake_build(tmp_path, monkeypatch)
-    preset = tiny_gemma.tiny_gemma_preset()
+    preset = tiny_gemma.tiny_gemma_preset()  # committed, never written: read-only is all it needs
     disk.read_only()
     assert cats_vs_dogs.dogs_vs_cats_train("embedded") == train and spa_eng.load_spa_eng("embedded") == corpus
     assert tiny_gemma.tiny_gemma_preset() == preset

@@ -9,7 +9,6 @@ import requests
 from dlwp_utils.data import gemma, tiny_gemma
 from dlwp_utils.errors import DataError, KaggleError
 from tests.test_kaggle import SECRET, env_credentials, no_credentials  # noqa: F401  (fixtures)
-from tests.test_tiny_gemma import fake_build
 
 
 @pytest.fixture
@@ -36,10 +35,9 @@ def http_error(status: int) -> requests.HTTPError:
     return requests.HTTPError(f"{status} Client Error for url with key={SECRET}", response=response)
 
 
-def test_embedded_profile_returns_the_tiny_preset_and_says_so(cache, tmp_path, monkeypatch, capsys):
-    fake_build(tmp_path, monkeypatch)
+def test_embedded_profile_returns_the_tiny_preset_and_says_so(capsys):
     path = gemma.gemma_preset("embedded", preset="gemma3_instruct_1b")  # PRESET is ignored offline
-    assert path == str(cache / "models" / tiny_gemma.tiny_preset_name())
+    assert path == str(tiny_gemma.PRESET)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Gemma:")]
     assert len(lines) == 1 and "embedded tiny Gemma" in lines[0] and '"book"' in lines[0]
 

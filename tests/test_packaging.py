@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -20,4 +21,9 @@ def test_the_wheel_colab_installs_holds_only_the_helper(tmp_path):
     assert packages == {"dlwp_utils"}, packages
     assert "dlwp_utils/data/tiny_gemma.py" in names and "dlwp_utils/backend.py" in names
     assert {"dlwp_utils/data/assets/vgg16_standin.weights.h5", "dlwp_utils/data/assets/vgg16_standin.json"} <= set(names)
+    from dlwp_utils.data import tiny_gemma  # every file of the committed tiny Gemma, and its record
+
+    record = json.loads(tiny_gemma.RECORD.read_text())
+    assert {f"dlwp_utils/data/assets/tiny_gemma/{name}" for name in record["files"]} | {
+        "dlwp_utils/data/assets/tiny_gemma.json"} <= set(names)
     assert not [n for n in names if any(part in n for part in ("maintainer", "hygiene", "bench", "matrix", "run.py"))]

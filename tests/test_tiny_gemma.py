@@ -118,7 +118,58 @@ def test_the_notebook_uses_the_template_the_tokenizer_learned():
     assert templates["PROMPT_TEMPLATE"] + templates["RESPONSE_TEMPLATE"] == tiny_gemma.INSTRUCTION_TEMPLATE
 
 
-def fake_build(tmp_path, monkeypatch, *, fail: bool = False):
+def committed_copy(tmp_path, monkeypatch) -> Path:
+    """The committed preset and its record, copied to tmp_path and pointed at (to damage them safely)."""
+    import shutil
+
+    preset = tmp_path / "assets" / "tiny_gemma"
+    shutil.copytree(tiny_gemma.PRESET, preset)
+    record = preset.parent / tiny_gemma.RECORD.name
+    shutil.copy(tiny_gemma.RECORD, record)
+    monkeypatch.setattr(tiny_gemma, "PRESET", preset)
+    monkeypatch.setattr(tiny_gemma, "RECORD", record)
+    return preset
+
+
+def test_the_committed_preset_is_loaded_not_built(monkeypatch):
+    """Built once and committed (its pretraining follows the CPU): every file checked, nothing built or cached."""
+    def no_build(*args, **kwargs):
+        raise AssertionError("the committed preset must be used, never built on first use")
+
+    monkeypatch.setattr(tiny_gemma.subprocess, "run", no_build)
+    path = tiny_gemma.tiny_gemma_preset()
+    assert path == tiny_gemma.PRESET and path.is_relative_to(Path(tiny_gemma.__file__).parent / "assets")
+    record = json.loads(tiny_gemma.RECORD.read_text())
+    assert record["recipe_key"] == tiny_gemma.recipe_key() and record["files"] == tiny_gemma.preset_files(path)
+    assert {"config.json", "model.weights.h5", "assets/tokenizer/vocabulary.spm", tiny_gemma.INFO_FILE} <= set(record["files"])
+    info = json.loads((path / tiny_gemma.INFO_FILE).read_text())
+    assert info == record["info"] and info["recipe"] == tiny_gemma.RECIPE
+    assert info["sums_known_in_pretraining_format"] >= tiny_gemma.RECIPE["target_known"]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_a_damaged_committed_file_is_one_clear_error(tmp_path, monkeypatch, damage):
+    preset = committed_copy(tmp_path, monkeypatch)
+    weights = preset / "model.weights.h5"
+    if damage == "truncated":
+        with open(weights, "r+b") as handle:
+            handle.truncate(100)
+    else:
+        weights.unlink()
+    with pytest.raises(DataError) as err:
+        tiny_gemma.tiny_gemma_preset()
+    message = str(err.value)
+    assert message.startswith(f"{weights} is {'damaged' if damage == 'truncated' else 'missing'}")
+    assert "git checkout -- dlwp_utils/data/assets" in message and "pip install --force-reinstall" in message
+
+
+def test_a_recipe_changed_without_a_rebuild_asks_the_maintainer_to_rebuild(monkeypatch):
+    monkeypatch.setitem(tiny_gemma.RECIPE, "epochs_per_round", 5)
+    with pytest.raises(DataError, match=r"another recipe .*\(make tiny-gemma\)"):
+        tiny_gemma.tiny_gemma_preset()
+
+
+def fake_build(monkeypatch, *, fail: bool = False):
     """subprocess.run replaced by a stand-in for `python -m dlwp_utils.data.tiny_gemma build DEST`."""
     calls = []
 
@@ -127,8 +178,9 @@ def fake_build(tmp_path, monkeypatch, *, fail: bool = False):
         if fail:
             return subprocess.CompletedProcess(command, 1, "", "Traceback...\nValueError: out of memory\n")
         target = Path(command[-1])
-        target.mkdir()
+        (target / "assets").mkdir(parents=True)
         (target / "config.json").write_text("{}")
+        (target / "assets" / "vocabulary.spm").write_bytes(b"spm")
         (target / tiny_gemma.INFO_FILE).write_text(json.dumps({"parameters": 1, "vocabulary_size": 400}))
         return subprocess.CompletedProcess(command, 0, "{}", "")
 
@@ -136,61 +188,29 @@ def fake_build(tmp_path, monkeypatch, *, fail: bool = False):
     return calls
 
 
-def test_tiny_preset_is_built_once_in_a_jax_subprocess_then_cached(cache, tmp_path, monkeypatch, capsys):
-    calls = fake_build(tmp_path, monkeypatch)
-    path = tiny_gemma.tiny_gemma_preset()
-    assert path == cache / "models" / tiny_gemma.tiny_preset_name()
-    assert store.check(path) is None and (path / "config.json").exists()
+def test_the_rebuild_runs_in_a_jax_subprocess_and_replaces_the_preset_whole(tmp_path, monkeypatch):
+    preset = committed_copy(tmp_path, monkeypatch)
+    calls = fake_build(monkeypatch)
+    record = tiny_gemma.build_committed(preset, tiny_gemma.RECORD)
     (command, env), = calls
     assert command[1:4] == ["-m", "dlwp_utils.data.tiny_gemma", "build"] and env["KERAS_BACKEND"] == "jax"
-    assert tiny_gemma.tiny_gemma_preset() == path and len(calls) == 1  # cached
-    assert [p.name for p in path.parent.iterdir()] == [tiny_gemma.tiny_preset_name()]  # no staging left
-    assert "Building the tiny Gemma preset" in capsys.readouterr().out
+    assert env["JAX_PLATFORMS"] == "cpu"
+    assert sorted(record["files"]) == ["assets/vocabulary.spm", "config.json", tiny_gemma.INFO_FILE]
+    assert record["files"]["config.json"] == store.sha256_of(preset / "config.json") and record["recipe_key"]
+    assert json.loads(tiny_gemma.RECORD.read_text()) == record and "jax" in record["built_with"]
+    assert not (preset / "model.weights.h5").exists()  # replaced whole, not merged
+    assert sorted(p.name for p in preset.parent.iterdir()) == ["tiny_gemma", "tiny_gemma.json"]  # no staging left
 
 
-def test_an_interrupted_build_is_not_trusted(cache, tmp_path, monkeypatch, capsys):
-    calls = fake_build(tmp_path, monkeypatch)
-    half = cache / "models" / tiny_gemma.tiny_preset_name()
-    half.mkdir(parents=True)
-    (half / "config.json").write_text("{half")
-    path = tiny_gemma.tiny_gemma_preset()
-    assert len(calls) == 1 and store.check(path) is None and (path / "config.json").read_text() == "{}"
-    assert "incomplete" in capsys.readouterr().out
-
-
-def test_a_build_finished_first_by_another_process_is_kept(cache, tmp_path, monkeypatch):
-    calls = fake_build(tmp_path, monkeypatch)
-    inner = tiny_gemma.subprocess.run
-    target = cache / "models" / tiny_gemma.tiny_preset_name()
-
-    def racing_run(command, env=None, **kwargs):
-        result = inner(command, env=env, **kwargs)
-        def winner(folder):  # meanwhile, another notebook completed the same build
-            folder.mkdir()
-            (folder / "config.json").write_text('{"winner": 1}')
-
-        store.build(target, winner, what="the tiny Gemma preset")
-        return result
-
-    monkeypatch.setattr(tiny_gemma.subprocess, "run", racing_run)
-    assert tiny_gemma.tiny_gemma_preset() == target and len(calls) == 1
-    assert (target / "config.json").read_text() == '{"winner": 1}'
-    assert [p.name for p in target.parent.iterdir()] == [target.name]
-
-
-def test_a_failed_build_raises_and_leaves_nothing(cache, tmp_path, monkeypatch):
-    fake_build(tmp_path, monkeypatch, fail=True)
+def test_a_failed_rebuild_leaves_the_committed_preset_as_it_was(tmp_path, monkeypatch):
+    preset = committed_copy(tmp_path, monkeypatch)
+    before, record = tiny_gemma.preset_files(preset), tiny_gemma.RECORD.read_text()
+    fake_build(monkeypatch, fail=True)
     with pytest.raises(DLWPError, match="out of memory") as err:
-        tiny_gemma.tiny_gemma_preset()
-    assert "nothing half-built was kept" in str(err.value)
-    assert list((cache / "models").iterdir()) == []
-
-
-def test_the_cache_name_follows_the_recipe(monkeypatch):
-    name = tiny_gemma.tiny_preset_name()
-    assert name.startswith("tiny_gemma_") and name == tiny_gemma.tiny_preset_name()
-    monkeypatch.setitem(tiny_gemma.RECIPE, "epochs_per_round", 5)
-    assert tiny_gemma.tiny_preset_name() != name
+        tiny_gemma.build_committed(preset, tiny_gemma.RECORD)
+    assert f"The committed preset in {preset} was left as it was." in str(err.value)
+    assert tiny_gemma.preset_files(preset) == before and tiny_gemma.RECORD.read_text() == record
+    assert sorted(p.name for p in preset.parent.iterdir()) == ["tiny_gemma", "tiny_gemma.json"]
 
 
 def test_build_command_line(monkeypatch, tmp_path, capsys):
@@ -198,4 +218,8 @@ def test_build_command_line(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(tiny_gemma, "build_tiny_gemma", lambda destination: built.append(destination) or {"ok": 1})
     assert tiny_gemma.main(["build", str(tmp_path / "x")]) == 0 and built == [tmp_path / "x"]
     assert json.loads(capsys.readouterr().out) == {"ok": 1}
+    committed = []
+    monkeypatch.setattr(tiny_gemma, "build_committed",
+                        lambda: committed.append(1) or {"seconds": 3, "files": {"a": "b"}, "info": {"parameters": 5}})
+    assert tiny_gemma.main(["build"]) == 0 and committed == [1] and "commit dlwp_utils/data/assets" in capsys.readouterr().out
     assert tiny_gemma.main(["frobnicate"]) == 2

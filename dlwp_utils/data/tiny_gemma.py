@@ -1,13 +1,17 @@
-"""The tiny Gemma: the embedded profile's stand-in for a pretrained Gemma, built offline.
+"""The tiny Gemma: the embedded profile's stand-in for a pretrained Gemma, built here and committed.
 
 A real KerasHub preset directory of the same classes as Gemma 3 1B (`Gemma3CausalLM`, text only,
 much smaller): a `Gemma3Tokenizer` over a SentencePiece model trained here on generated text, and
 a two-layer `Gemma3Backbone` pretrained on that text until it knows the sums of two digits, so
-that fine-tuning has something to adapt. It is built once (in a JAX subprocess: the fastest
-backend for it on a CPU, and the same preset whichever backend the notebook runs) and cached,
-atomically.
+that fine-tuning has something to adapt.
 
-    python -m dlwp_utils.data.tiny_gemma build DEST    # what the subprocess runs
+Its pretraining runs JAX on the CPU, whose floating point follows the CPU: built on two machines,
+the same recipe gave two models (held-out loss before LoRA 6.786 on one, 6.274 on the other).
+So it is built once, by a maintainer, and committed (assets/tiny_gemma/, its files' SHA-256 in
+assets/tiny_gemma.json, as the VGG16 stand-in is); a notebook loads it, after checking every file:
+
+    python -m dlwp_utils.data.tiny_gemma build            # make tiny-gemma: rebuild the committed preset
+    python -m dlwp_utils.data.tiny_gemma build DEST       # build into DEST (what the JAX subprocess runs)
 """
 
 from __future__ import annotations
@@ -18,22 +22,23 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlwp_utils.backend import stderr_tail
 from dlwp_utils.data import store
-from dlwp_utils.data.store import cache_dir
 from dlwp_utils.data.instructions import arithmetic_facts
 from dlwp_utils.errors import DataError, DLWPError
 
 if TYPE_CHECKING:
     import numpy as np
 
-# Change RECIPE and the cache key changes with it: a new preset is built.
+# Change RECIPE (or CORPUS_VERSION) and the committed preset no longer matches: rebuild it (make tiny-gemma).
 SPECIAL_PIECES = ("<pad>", "<bos>", "<eos>", "<unk>")  # ids 0, 1, 2, 3, as in Gemma's tokenizer
 # Pieces Gemma3Tokenizer requires (chat turns, image placeholders), never used in the generated text.
 GEMMA3_PIECES = ("<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>", "<img>")
@@ -58,8 +63,13 @@ RECIPE = {
 }
 CORPUS_VERSION = 4  # bump when the corpus, tokenizer or model code below changes
 INFO_FILE = "dlwp_tiny_gemma.json"
-PRESET_BYTES = 900_000  # at least the disk space the preset takes (922,835 bytes when last built)
 BUILD_BACKEND = "jax"
+ASSETS = Path(__file__).resolve().parent / "assets"
+PRESET = ASSETS / "tiny_gemma"  # the committed preset folder
+RECORD = ASSETS / "tiny_gemma.json"  # its recipe key and each file's SHA-256
+REBUILD = "python -m dlwp_utils.data.tiny_gemma build (make tiny-gemma), then commit dlwp_utils/data/assets"
+REINSTALL = ("Restore the file: `git checkout -- dlwp_utils/data/assets` in a clone, or reinstall the helper "
+             "(the notebook's setup cell, or `pip install --force-reinstall -e .`).")
 
 _NOUNS = "cat dog bird fish fox cow horse mouse owl bee".split()
 _ADJECTIVES = "small big red green quick lazy old young happy sleepy".split()
@@ -68,42 +78,73 @@ _PLACES = ("in the garden", "near the river", "under the tree", "on the hill", "
 _TAGS = ("story", "note", "quote")
 
 
-def tiny_preset_name() -> str:
-    """The cache folder's name: it changes whenever the recipe does, so a stale build is never reused."""
+def recipe_key() -> str:
+    """A short hash of the recipe and the code version: the committed preset records the one it was built with."""
     key = json.dumps({"recipe": RECIPE, "version": CORPUS_VERSION}, sort_keys=True)
-    return f"tiny_gemma_{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    return hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
-def tiny_gemma_preset(*, rebuild: bool = False) -> Path:
-    """The tiny Gemma preset directory in the cache, built (in a JAX subprocess, with store.build) if needed."""
-    target = cache_dir("models") / tiny_preset_name()
-    if rebuild:
-        store.discard(target)
+def preset_files(folder: Path) -> dict[str, str]:
+    """{path relative to `folder` (posix): SHA-256} of every file of a preset folder."""
+    return {p.relative_to(folder).as_posix(): store.sha256_of(p) for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def tiny_gemma_preset() -> Path:
+    """The committed tiny Gemma preset folder, every file checked against its recorded SHA-256."""
+    if not RECORD.is_file() or not PRESET.is_dir():
+        raise DataError(f"The tiny Gemma preset ({PRESET}) or its record ({RECORD.name}) is missing. {REINSTALL}")
+    record = json.loads(RECORD.read_text(encoding="utf-8"))
+    if record.get("recipe_key") != recipe_key():
+        raise DataError(f"The committed tiny Gemma ({PRESET}) was built from another recipe than "
+                        f"dlwp_utils.data.tiny_gemma's RECIPE (key {record.get('recipe_key')}, now {recipe_key()}). "
+                        f"A maintainer rebuilds it: {REBUILD}.")
+    for name, digest in record["files"].items():
+        path = PRESET / name
+        if not path.is_file() or store.sha256_of(path) != digest:
+            problem = "is missing" if not path.is_file() else f"is damaged: its SHA-256 differs from {RECORD.name}'s"
+            raise DataError(f"{path} {problem}. {REINSTALL}")
+    return PRESET
+
+
+def build_committed(folder: Path = PRESET, record: Path = RECORD) -> dict:
+    """Build the preset in a JAX subprocess into `folder` and write `record` (recipe key, SHA-256s); the record.
+
+    Built in a staging folder beside `folder` and renamed into place only when complete: a failed
+    or killed build leaves the committed preset as it was.
+    """
     started = time.perf_counter()
-
-    def build_in_jax(folder: Path) -> None:
-        print("Building the tiny Gemma preset (first use only, about a minute): tokenizer, model, pretraining...")
+    folder, record = Path(folder), Path(record)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}{store.PARTIAL}", dir=folder.parent))
+    try:
+        staged = staging / folder.name
         env = dict(os.environ, KERAS_BACKEND=BUILD_BACKEND, JAX_PLATFORMS="cpu")
-        result = subprocess.run([sys.executable, "-m", "dlwp_utils.data.tiny_gemma", "build", str(folder)],
+        result = subprocess.run([sys.executable, "-m", "dlwp_utils.data.tiny_gemma", "build", str(staged)],
                                 env=env, capture_output=True, text=True)
         if result.returncode != 0:
-            code = written_errno(result.stderr)
-            if code is not None:  # the disk, not the build: store.build explains it
-                raise OSError(code, os.strerror(code), str(folder))
             raise DLWPError(f"Building the tiny Gemma preset failed (exit code {result.returncode}): "
-                            f"{stderr_tail(result.stderr)} Fix the cause, then run this cell again; nothing "
-                            "half-built was kept.")
-        print(f"Built in {time.perf_counter() - started:.0f} s and cached in {target}.")
+                            f"{stderr_tail(result.stderr)} The committed preset in {folder} was left as it was.")
+        info = json.loads((staged / INFO_FILE).read_text(encoding="utf-8"))
+        content = {"recipe_key": recipe_key(), "built_with": _versions(), "seconds": round(time.perf_counter() - started),
+                   "info": info, "files": preset_files(staged)}
+        old = staging / "old"
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(staged, folder)
+        store.write_text(record, json.dumps(content, indent=1) + "\n")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return content
 
-    return store.build(target, build_in_jax, what="the tiny Gemma preset", needs=PRESET_BYTES, redo="rebuilding it")
 
+def _versions() -> dict[str, str]:
+    """The versions the preset was built with (its numbers follow them, and the CPU)."""
+    from importlib.metadata import version
 
-def written_errno(stderr: str) -> int | None:
-    """The errno of a write refused (no space, read-only, ...) that a build process died of, if that is what it died of."""
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    found = re.search(r"\[Errno (\d+)\]|errno = (\d+)", lines[-1]) if lines else None
-    code = int(found.group(1) or found.group(2)) if found else None
-    return code if code in store.WRITE_ERRNOS else None
+    import platform
+
+    return {"python": platform.python_version(), "machine": platform.machine(),
+            **{name: version(name) for name in ("keras", "keras-hub", "jax", "jaxlib", "sentencepiece", "numpy")}}
 
 
 def prose_sentence(rng: random.Random) -> str:
@@ -240,13 +281,17 @@ def build_tiny_gemma(destination: Path, recipe: dict | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m dlwp_utils.data.tiny_gemma build DEST`: build the tiny Gemma preset into DEST."""
+    """`build`: rebuild the committed preset (in a JAX subprocess); `build DEST`: build into DEST here."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] != "build":
+    if not args or args[0] != "build" or len(args) > 2:
         print(__doc__, file=sys.stderr)
         return 2
-    info = build_tiny_gemma(Path(args[1]))
-    print(json.dumps(info))
+    if len(args) == 2:
+        print(json.dumps(build_tiny_gemma(Path(args[1]))))
+        return 0
+    content = build_committed()
+    print(f"Built {PRESET} in {content['seconds']} s ({len(content['files'])} files, held-out parameters "
+          f"{content['info']['parameters']:,}); commit dlwp_utils/data/assets.")
     return 0
 
 
