@@ -17,7 +17,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dlwp-installed
 BENCH_OUT := $(if $(PUBLISH),benchmarks,build/bench)
 
-.PHONY: help setup run test baseline bench lab hygiene clean test-colab test-latest colab-constraints standin
+.PHONY: help setup run test baseline spread bench lab hygiene clean test-colab test-latest colab-constraints standin tiny-gemma
 
 help:
 	@echo "Targets:"
@@ -25,6 +25,8 @@ help:
 	@echo "  make test       unit tests, hygiene, every notebook under nbval per backend, a second run, the metric"
 	@echo "                  floors and baseline, the HTML report and JupyterLab in headless Chromium (.ci/run runs this)"
 	@echo "  make baseline   after make test: record its metrics as tests/results/baseline.json, saying what changed"
+	@echo "  make spread     run notebooks under what another machine changes (threads, ISA, seeds) -> tests/results/spread/"
+	@echo "                  (the baseline's tolerances; NOTEBOOKS= VARIATIONS= to choose; about 70 minutes for all)"
 	@echo "  make bench      ms per training step per backend and native PyTorch -> $(BENCH_OUT)/ (PUBLISH=1: benchmarks/)"
 	@echo "  make lab        JupyterLab in the venv on 127.0.0.1, KERAS_BACKEND = the first of BACKENDS"
 	@echo "  make hygiene    the notebook checks alone"
@@ -33,6 +35,7 @@ help:
 	@echo "  make test-latest the same tests on the newest release of every requirement in .venv-latest"
 	@echo "  make colab-constraints  rewrite constraints/colab.txt from Colab's newest published freeze"
 	@echo "  make standin    rebuild the committed VGG16 stand-in for ImageNet (dlwp_utils/data/assets), then commit it"
+	@echo "  make tiny-gemma rebuild the committed tiny Gemma preset (dlwp_utils/data/assets/tiny_gemma), then commit it"
 	@echo "  make clean      remove build/"
 	@echo "Variables (now):"
 	@echo "  BACKENDS=$(BACKENDS)   comma-separated: jax, tensorflow, torch"
@@ -58,6 +61,14 @@ test: setup
 
 baseline: setup
 	$(PY) -m maintainer.baseline refresh
+
+# How far each metric moves under what another machine changes: every notebook x backend x variation
+# (maintainer/spread.py), then the committed tables the baseline's tolerances come from.
+NOTEBOOKS ?=
+VARIATIONS ?= default,threads1,avx2,seed1
+spread: setup
+	$(PY) -m maintainer.spread run $(NOTEBOOKS) --backends "$(BACKENDS)" --variations "$(VARIATIONS)" --jobs 2
+	$(PY) -m maintainer.spread tables
 
 # Not part of `make test`: ms per training step of each chapter's model on each backend and in native
 # PyTorch, in interleaved rounds (about 10 minutes on 2 CPU cores).
@@ -106,6 +117,11 @@ colab-constraints:
 # 2 CPU cores, on torch), too long for a notebook's first use, so built here and committed.
 standin: setup
 	KERAS_BACKEND=torch $(PY) -m dlwp_utils.data.vgg16_standin build
+
+# The embedded profile's Gemma: pretrained in JAX on the CPU (about 2 minutes), whose numbers follow the
+# CPU, so built here and committed like the VGG16 stand-in.
+tiny-gemma: setup
+	$(PY) -m dlwp_utils.data.tiny_gemma build
 
 hygiene: setup
 	$(PY) -m maintainer.hygiene check

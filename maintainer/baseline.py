@@ -5,10 +5,17 @@
 
 The baseline holds, per notebook x backend, the metrics the embedded profile recorded (and the
 seconds each run took, which the runners use to estimate the time left). Each metric may fall by
-its tolerance (TOLERANCES) before the fall counts as a drop; floors (tests/results/results_check.py)
-stay the absolute minimum. Runs are deterministic per backend and package versions, so on the
-pinned versions a metric normally equals its baseline; the tolerances leave room for another
-CPU's floating point, not for a regression.
+its tolerance before the fall counts as a drop; floors (tests/results/results_check.py) stay the
+absolute minimum.
+
+The tolerances are measured, not typed: another CPU sums in another order, and a long training
+then drifts as another seed would make it. `make spread` (maintainer.spread) runs every notebook
+under what another machine changes (thread counts, instruction sets, seeds) and commits the
+range of every metric in tests/results/spread.json. A metric may then fall to the lowest value
+measured there, and SPREAD_MARGIN of the range's width below it (measured_tolerance); a metric
+that no variation moved (parameter counts, vocabularies) must come out exactly. TOLERANCES,
+typed, applies only to a metric the spread has not measured yet (a test checks that every
+metric of the baseline has been).
 """
 
 from __future__ import annotations
@@ -46,8 +53,13 @@ class Tolerance:
         return max(self.absolute, self.relative * abs(baseline))
 
 
-# Names ending like these are errors: lower is better.
-LOWER_IS_BETTER = ("*_error", "*_mae", "*_mse", "*_rmse", "*_loss", "*_perplexity", "*_seconds")
+# Names like these are errors: lower is better ("held_out_loss_after_lora" too; "held_out_loss_drop" is a gain).
+LOWER_IS_BETTER = ("*_error", "*_mae", "*_mse", "*_rmse", "*_loss", "*_perplexity", "*_seconds",
+                   "*_loss_before_*", "*_loss_after_*", "*_perplexity_*")
+SPREAD = layout.REPO_ROOT / "tests" / "results" / "spread.json"  # written by maintainer.spread tables
+SPREAD_MARGIN = 0.5  # beyond the lowest value measured, this share of the measured range again
+MIN_SPREAD_RUNS = 3  # fewer measured runs than this: no measured tolerance
+EXACT = 1e-6  # a metric no variation moved: allowed to differ by this, relative to max(1, |value|)
 DEFAULT_TOLERANCE = Tolerance()
 
 
@@ -96,7 +108,7 @@ def tolerance_for(metric: str, tolerances: Mapping[str, Tolerance | float] | Non
     A bare float means Tolerance(absolute=that), direction guessed from the name (LOWER_IS_BETTER).
     """
     tolerances = TOLERANCES if tolerances is None else tolerances
-    lower = any(fnmatch.fnmatchcase(metric, p) for p in LOWER_IS_BETTER)
+    lower = lower_is_better(metric)
     found: Tolerance | float | None = None
     for key in (tolerances or {}):
         if key in (f"{notebook}:{metric}", metric):
@@ -114,6 +126,47 @@ def tolerance_for(metric: str, tolerances: Mapping[str, Tolerance | float] | Non
     if isinstance(found, Mapping):  # from JSON: {"absolute": .., "relative": .., "higher_is_better": ..}
         return Tolerance(**{"higher_is_better": not lower, "absolute": 0.0, **found})
     return Tolerance(absolute=float(found), higher_is_better=not lower)
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether the name says the metric is an error or a loss (LOWER_IS_BETTER)."""
+    return any(fnmatch.fnmatchcase(metric, p) for p in LOWER_IS_BETTER)
+
+
+def load_spread(path: Path = SPREAD) -> dict[str, Any]:
+    """{notebook: {backend: {metric: {min, median, max, runs, values}}}} from maintainer.spread; {} if none."""
+    return json.loads(Path(path).read_text(encoding="utf-8")).get("spread", {}) if Path(path).is_file() else {}
+
+
+def measured_tolerance(notebook: str, backend: str, metric: str, baseline: float,
+                       spread: Mapping[str, Any]) -> Tolerance | None:
+    """The tolerance the measured spread gives `metric` around `baseline`, or None where it was not measured.
+
+    Higher is better: the value may fall to the spread's minimum, and SPREAD_MARGIN of its width
+    below (lower is better: rise to its maximum, and as much above). A width of zero: exact.
+    """
+    entry = spread.get(notebook, {}).get(backend, {}).get(metric)
+    if not entry or int(entry.get("runs", 0)) < MIN_SPREAD_RUNS:
+        return None
+    higher = not lower_is_better(metric)
+    width = float(entry["max"]) - float(entry["min"])
+    exact = EXACT * max(1.0, abs(baseline))
+    if width <= exact:
+        return Tolerance(absolute=exact, higher_is_better=higher)
+    reach = baseline - float(entry["min"]) if higher else float(entry["max"]) - baseline
+    return Tolerance(absolute=max(reach, 0.0) + SPREAD_MARGIN * width, higher_is_better=higher)
+
+
+def tolerance_of(notebook: str, backend: str, metric: str, baseline: float | None,
+                 tolerances: Mapping[str, Tolerance | float] | None = None,
+                 spread: Mapping[str, Any] | None = None) -> Tolerance:
+    """The tolerance one metric is judged by: `tolerances` when given (typed), else the measured
+    spread's (`spread`, default tests/results/spread.json), else the typed TOLERANCES."""
+    if tolerances is None and baseline is not None:
+        measured = measured_tolerance(notebook, backend, metric, baseline, load_spread() if spread is None else spread)
+        if measured is not None:
+            return measured
+    return tolerance_for(metric, tolerances, notebook)
 
 
 @dataclass(frozen=True)
@@ -145,8 +198,11 @@ def classify(metric: str, value: float, baseline: float | None, tolerance: Toler
 
 
 def compare_to_baseline(rows: Iterable[Row], baseline: Mapping[str, Mapping[str, Mapping[str, float]]] | None,
-                        tolerances: Mapping[str, Tolerance | float] | None = None) -> list[Drop]:
+                        tolerances: Mapping[str, Tolerance | float] | None = None,
+                        spread: Mapping[str, Any] | None = None) -> list[Drop]:
     """The metrics of `rows` that dropped beyond tolerance from `baseline`; [] if none.
+
+    Tolerances: see tolerance_of (typed `tolerances` when given, else the measured `spread`).
 
     Only passed rows are compared (a failed or timed-out notebook already fails on its own and has
     no metrics). A metric in the baseline that a passed row did not record is a Drop with
@@ -154,6 +210,7 @@ def compare_to_baseline(rows: Iterable[Row], baseline: Mapping[str, Mapping[str,
     is fine); metrics absent from the baseline are new, never drops.
     """
     drops: list[Drop] = []
+    spread = load_spread() if spread is None and tolerances is None else spread
     for row in rows:
         if row.get("status") != "passed":
             continue
@@ -161,7 +218,7 @@ def compare_to_baseline(rows: Iterable[Row], baseline: Mapping[str, Mapping[str,
         expected = (baseline or {}).get(notebook, {}).get(backend, {})
         metrics = row.get("metrics") or {}
         for metric, base in expected.items():
-            tolerance = tolerance_for(metric, tolerances, notebook)
+            tolerance = tolerance_of(notebook, backend, metric, float(base), tolerances, spread)
             if metric not in metrics:
                 drops.append(Drop(notebook, backend, metric, float(base), None, tolerance.allowed(float(base))))
                 continue

@@ -28,7 +28,7 @@ from typing import Any
 from collections.abc import Mapping, Sequence
 
 from maintainer import baseline as baselines, layout
-from maintainer.baseline import Change, Drop, Tolerance, classify, compare_to_baseline, tolerance_for
+from maintainer.baseline import Change, Drop, Tolerance, classify, compare_to_baseline, tolerance_of
 
 Row = Mapping[str, Any]
 
@@ -281,7 +281,7 @@ def write_html_report(rows: Sequence[Row], out_dir: Path, baseline: Mapping[str,
     """Write out_dir/index.html and each executed notebook as out_dir/notebooks/<backend>/<chapter>/<name>.html.
 
     rows: the runner's report rows. baseline: {notebook: {backend: {metric: value}}} or None.
-    tolerances: see maintainer.baseline.tolerance_for (None: its TOLERANCES). build_dir: the
+    tolerances: see maintainer.baseline.tolerance_of (None: the measured spread, else TOLERANCES). build_dir: the
     runner's output folder, to resolve relative `output` paths. render=False skips nbconvert
     (index only). `timings`, if given, receives seconds spent rendering ("render") and in total
     ("total"). Returns the index.html path.
@@ -315,7 +315,8 @@ def write_html_report(rows: Sequence[Row], out_dir: Path, baseline: Mapping[str,
         for metric, value in (row.get("metrics") or {}).items():
             base = expected.get(metric)
             cell.changes[metric] = classify(metric, float(value), None if base is None else float(base),
-                                            tolerance_for(metric, tolerances, notebook))
+                                            tolerance_of(notebook, backend, metric, None if base is None else float(base),
+                                                         tolerances))
         cells[(notebook, backend)] = cell
     drops = compare_to_baseline(rows, baseline, tolerances)
     for drop in drops:  # a metric the run did not record: show it in its cell

@@ -52,12 +52,13 @@ class Result:
 
 def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "embedded",
                  timeout: float = DEFAULT_TIMEOUT, reuse_work_of: Path | None = None,
-                 env: dict[str, str] | None = None) -> Result:
+                 env: dict[str, str] | None = None, parameters: Mapping[str, Any] | None = None) -> Result:
     """Execute one notebook with papermill in a fresh kernel on `backend`; never raises for a bad notebook.
 
     The kernel works in a fresh, empty folder beside the executed notebook; with `reuse_work_of`
     (an earlier run's output folder), in that run's working folder, kept as it was left (a re-run
     in place). The kernel's environment is `env` (default: this process's), with the backend and profile set.
+    `parameters` go to papermill (-p NAME VALUE) besides PROFILE, e.g. {"SEED": 1}.
     """
     relative = layout.relative(notebook)
     executed = layout.executed(out_dir, backend, notebook)
@@ -75,6 +76,8 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
         "-p", "PROFILE", profile, "-k", "python3", "--cwd", str(work_dir),
         "--no-progress-bar", "--log-level", "WARNING",
     ]
+    for name, value in (parameters or {}).items():
+        command += ["-p", str(name), str(value)]
     env = kernel_environment(dict(os.environ if env is None else env, KERAS_BACKEND=backend, DLWP_PROFILE=profile,
                                   PYTHONUNBUFFERED="1"))
     start = time.perf_counter()

@@ -103,3 +103,52 @@ def test_update_baseline_writes_merges_and_says_what_changed(tmp_path: Path):
     assert FAILING not in data
     assert lines[0].endswith("2 change(s)")
     assert hr.update_baseline([newer], path, printer=lines.append) == [] and lines[-1].endswith("unchanged")
+
+
+# --------------------------------------------------------------------------- measured tolerances
+
+SPREAD = {PASSING: {"jax": {
+    "test_accuracy": {"min": 0.86, "median": 0.89, "max": 0.91, "runs": 4},
+    "parameters": {"min": 7.0, "median": 7.0, "max": 7.0, "runs": 4},
+    "held_out_loss_after_lora": {"min": 0.08, "median": 0.10, "max": 0.17, "runs": 4},
+}}}
+
+
+def test_a_measured_spread_gives_the_tolerance_and_a_planted_drop_just_outside_it_fails():
+    # Baseline 0.90: allowed to fall to the lowest value measured (0.86), and half the range (0.05) below.
+    tolerance = hr.measured_tolerance(PASSING, "jax", "test_accuracy", 0.90, SPREAD)
+    assert tolerance.allowed(0.90) == pytest.approx(0.065) and tolerance.higher_is_better
+    baseline = baseline_of(test_accuracy=0.90)
+    row = lambda value: dict(ROW, metrics={"test_accuracy": value})  # noqa: E731
+    assert hr.compare_to_baseline([row(0.86)], baseline, spread=SPREAD) == []  # a variation's own value
+    assert hr.compare_to_baseline([row(0.836)], baseline, spread=SPREAD) == []  # just inside
+    drops = hr.compare_to_baseline([row(0.834)], baseline, spread=SPREAD)  # just outside: a regression
+    assert [d.metric for d in drops] == ["test_accuracy"] and drops[0].allowed == pytest.approx(0.065)
+
+
+def test_a_metric_no_variation_moved_must_come_out_exactly():
+    baseline = {PASSING: {"jax": {"parameters": 7.0}}}
+    assert hr.compare_to_baseline([dict(ROW, metrics={"parameters": 7.0})], baseline, spread=SPREAD) == []
+    assert len(hr.compare_to_baseline([dict(ROW, metrics={"parameters": 6.99})], baseline, spread=SPREAD)) == 1
+
+
+def test_losses_after_lora_are_lower_is_better():
+    # The baseline once read them as higher-is-better: a held-out loss rising from 0.17 to 1.8 "improved".
+    assert hr.lower_is_better("held_out_loss_after_lora") and hr.lower_is_better("held_out_perplexity_before_lora")
+    assert not hr.lower_is_better("held_out_loss_drop") and not hr.lower_is_better("scratch_val_loss_rise")
+    baseline = {PASSING: {"jax": {"held_out_loss_after_lora": 0.10}}}
+    rose = dict(ROW, metrics={"held_out_loss_after_lora": 1.8})
+    assert [d.metric for d in hr.compare_to_baseline([rose], baseline, spread=SPREAD)] == ["held_out_loss_after_lora"]
+    assert [d.metric for d in hr.compare_to_baseline([rose], baseline, {})] == ["held_out_loss_after_lora"]  # typed too
+    fell = dict(ROW, metrics={"held_out_loss_after_lora": 0.05})
+    assert hr.compare_to_baseline([fell], baseline, spread=SPREAD) == []
+
+
+def test_typed_tolerances_apply_only_where_no_spread_was_measured():
+    # test_mae has no spread: TOLERANCES (at most 10% worse); explicit tolerances override the spread.
+    baseline = baseline_of(test_accuracy=0.90, test_mae=38.0)
+    assert hr.compare_to_baseline([ROW], baseline, spread=SPREAD) == []  # 40 is 5% worse
+    assert len(hr.compare_to_baseline([dict(ROW, metrics={"test_accuracy": 0.9, "test_mae": 43.0})], baseline,
+                                      spread=SPREAD)) == 1
+    assert len(hr.compare_to_baseline([dict(ROW, metrics={"test_accuracy": 0.87, "test_mae": 38.0})], baseline,
+                                      {"*": 0.01}, spread=SPREAD)) == 1

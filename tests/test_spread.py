@@ -1,0 +1,73 @@
+"""maintainer.spread: each notebook under what another machine changes, and the tables the tolerances come from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from maintainer import layout, spread
+from maintainer.run import Result
+from tests.report_fixtures import PASSING
+
+
+def run_of(variation: str, value: float, backend: str = "jax", **extra: float) -> spread.Run:
+    return spread.Run(variation, PASSING, backend, "passed", 1.0, {"test_accuracy": value, "parameters": 7.0, **extra})
+
+
+def test_the_spread_of_a_metric_is_its_range_over_the_variations():
+    runs = [run_of("default", 0.90), run_of("threads1", 0.86), run_of("avx2", 0.91), run_of("seed1", 0.88),
+            spread.Run("seed2", PASSING, "jax", "failed", 1.0, {}, "boom")]
+    table = spread.spread_of(runs)[PASSING]["jax"]
+    assert table["test_accuracy"] == {"min": 0.86, "median": 0.89, "max": 0.91, "runs": 4,
+                                      "values": {"avx2": 0.91, "default": 0.90, "seed1": 0.88, "threads1": 0.86}}
+    assert table["parameters"]["min"] == table["parameters"]["max"] == 7.0  # failed runs count for nothing
+
+
+def test_tables_are_written_per_notebook_and_as_json(tmp_path: Path):
+    runs = [run_of("default", 0.90), run_of("threads1", 0.86), run_of("avx2", 0.91, backend="torch"),
+            spread.Run("seed1", PASSING, "torch", "failed", 1.0, {}, "cell 3: boom")]
+    written = spread.write_tables(runs, tmp_path / "spread", tmp_path / "spread.json")
+    page = (tmp_path / "spread" / (Path(PASSING).stem + ".md")).read_text()
+    assert "| test_accuracy | jax | 0.86 | 0.88 | 0.9 | 0.04 | 0.9 | 0.86 | - |" in page
+    assert "`threads1`: one thread per library" in page
+    data = json.loads((tmp_path / "spread.json").read_text())
+    assert data["spread"][PASSING]["torch"]["test_accuracy"]["runs"] == 1
+    assert data["failed"] == [f"{PASSING} [torch, seed1]: cell 3: boom"] and len(written) == 2
+    assert list(data["variations"]) == ["default", "threads1", "avx2", "seed1"]
+
+
+def test_a_variations_environment_adds_to_xla_flags_and_keeps_its_own_jax_cache():
+    base = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2", "PATH": "/bin"}
+    env = spread.environment(spread.VARIATIONS["avx2"], base)
+    assert env["XLA_FLAGS"] == "--xla_force_host_platform_device_count=2 --xla_cpu_max_isa=AVX2"
+    assert env["ONEDNN_MAX_CPU_ISA"] == "AVX2" and env["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(layout.COMPILE_CACHE / "jax-avx2")  # no AVX-512 program loaded
+    assert spread.environment(spread.VARIATIONS["default"], base) == base
+    assert spread.environment(spread.VARIATIONS["seed1"], base) == base and spread.VARIATIONS["seed1"].parameters == {"SEED": 1}
+
+
+def test_run_skips_what_passed_and_records_each_run_as_it_ends(tmp_path: Path, monkeypatch):
+    calls = []
+
+    def fake_run_notebook(notebook, backend, out, profile, timeout, env=None, parameters=None):
+        calls.append((Path(out).name, backend, dict(parameters or {}), env.get("OMP_NUM_THREADS")))
+        seed = (parameters or {}).get("SEED", 42)
+        return Result(str(layout.relative(notebook)), backend, "passed", 2.0, {"test_accuracy": 0.9 + seed / 1000})
+
+    monkeypatch.setattr(spread, "run_notebook", fake_run_notebook)
+    notebook = layout.REPO_ROOT / PASSING
+    done = spread.Run("default", PASSING, "jax", "passed", 1.0, {"test_accuracy": 0.5})
+    spread.save_runs([done, spread.Run("threads1", PASSING, "jax", "failed", 1.0, {}, "x")], tmp_path / "results.json")
+    runs = spread.run([notebook], ["jax"], [spread.VARIATIONS[v] for v in ("default", "threads1", "seed1")],
+                      tmp_path, 1, 60.0, {})
+    assert sorted(calls) == [("seed1", "jax", {"SEED": 1}, None), ("threads1", "jax", {}, "1")]  # not default again
+    stored = {r.variation: r for r in spread.load_runs(tmp_path / "results.json")}
+    assert stored["default"].metrics == {"test_accuracy": 0.5} and stored["threads1"].status == "passed"
+    assert stored["seed1"].metrics == {"test_accuracy": 0.901} and len(runs) == 3
+    report = json.loads(layout.report_json(tmp_path / "seed1").read_text())  # what make baseline reads
+    assert report[0]["metrics"] == {"test_accuracy": 0.901} and report[0]["notebook"] == PASSING
+
+
+def test_an_unknown_variation_is_one_clear_error(capsys):
+    assert spread.main(["run", "--variations", "default,fast"]) == 2
+    assert "unknown variation(s) fast; known: default, threads1" in capsys.readouterr().err
