@@ -18,9 +18,16 @@ def test_the_spread_of_a_metric_is_its_range_over_the_variations():
     runs = [run_of("default", 0.90), run_of("threads1", 0.86), run_of("avx2", 0.91), run_of("seed1", 0.88),
             spread.Run("seed2", PASSING, "jax", "failed", 1.0, {}, "boom")]
     table = spread.spread_of(runs)[PASSING]["jax"]
-    assert table["test_accuracy"] == {"min": 0.86, "median": 0.89, "max": 0.91, "runs": 4,
+    assert table["test_accuracy"] == {"min": 0.86, "median": 0.89, "max": 0.91, "runs": 4, "machine_moved": True,
                                       "values": {"avx2": 0.91, "default": 0.90, "seed1": 0.88, "threads1": 0.86}}
     assert table["parameters"]["min"] == table["parameters"]["max"] == 7.0  # failed runs count for nothing
+    assert not table["parameters"]["machine_moved"]
+
+
+def test_a_metric_only_a_seed_moved_is_not_moved_by_the_machine():
+    runs = [run_of("default", 0.90), run_of("threads1", 0.90), run_of("avx2", 0.90), run_of("seed1", 0.85)]
+    entry = spread.spread_of(runs)[PASSING]["jax"]["test_accuracy"]
+    assert entry["min"] == 0.85 and entry["machine_moved"] is False
 
 
 def test_tables_are_written_per_notebook_and_as_json(tmp_path: Path):
@@ -28,7 +35,7 @@ def test_tables_are_written_per_notebook_and_as_json(tmp_path: Path):
             spread.Run("seed1", PASSING, "torch", "failed", 1.0, {}, "cell 3: boom")]
     written = spread.write_tables(runs, tmp_path / "spread", tmp_path / "spread.json")
     page = (tmp_path / "spread" / (Path(PASSING).stem + ".md")).read_text()
-    assert "| test_accuracy | jax | 0.86 | 0.88 | 0.9 | 0.04 | 0.9 | 0.86 | - |" in page
+    assert "| test_accuracy | jax | 0.86 | 0.88 | 0.9 | 0.04 | yes | 0.9 | 0.86 | - |" in page
     assert "`threads1`: one thread per library" in page
     data = json.loads((tmp_path / "spread.json").read_text())
     assert data["spread"][PASSING]["torch"]["test_accuracy"]["runs"] == 1
@@ -71,3 +78,59 @@ def test_run_skips_what_passed_and_records_each_run_as_it_ends(tmp_path: Path, m
 def test_an_unknown_variation_is_one_clear_error(capsys):
     assert spread.main(["run", "--variations", "default,fast"]) == 2
     assert "unknown variation(s) fast; known: default, threads1" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the committed tables
+
+def committed_runs() -> dict[tuple[str, str, str], dict[str, float]]:
+    """{(notebook, backend, variation): metrics} of every run in the committed tests/results/spread.json."""
+    data = json.loads(spread.SPREAD_JSON.read_text(encoding="utf-8"))
+    runs: dict[tuple[str, str, str], dict[str, float]] = {}
+    for notebook, backends in data["spread"].items():
+        for backend, metrics in backends.items():
+            for metric, entry in metrics.items():
+                for variation, value in entry["values"].items():
+                    runs.setdefault((notebook, backend, variation), {})[metric] = value
+    return runs
+
+
+def test_the_committed_spread_covers_every_notebook_backend_and_variation():
+    data = json.loads(spread.SPREAD_JSON.read_text(encoding="utf-8"))
+    assert data["failed"] == [], f"make spread left failed runs: {data['failed']}"
+    runs = committed_runs()
+    notebooks = {layout.relative(p).as_posix() for p in layout.chapter_notebooks()}
+    expected = {(nb, b, v) for nb in notebooks for b in ("jax", "tensorflow", "torch") for v in spread.DEFAULT_VARIATIONS}
+    assert expected <= set(runs), f"not measured: {sorted(expected - set(runs))}: run `make spread`"
+    for notebook in notebooks:
+        assert (spread.TABLES / (Path(notebook).stem + ".md")).is_file()
+
+
+def test_every_comparison_the_text_makes_holds_in_every_measured_run():
+    """chapter 8's lessons (results_check.MARGINS) under every variation, not just this machine's one run."""
+    from tests.results.results_check import MARGINS
+
+    wrong = []
+    for (notebook, backend, variation), metrics in sorted(committed_runs().items()):
+        for better, worse, margin in MARGINS.get(notebook, []):
+            if metrics[better] < metrics[worse] + margin:
+                wrong.append(f"{notebook} [{backend}, {variation}]: {better} {metrics[better]:.3f} is not {margin} "
+                             f"above {worse} {metrics[worse]:.3f}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_floor_holds_in_every_measured_run():
+    from tests.results.results_check import FLOORS
+
+    low = [f"{nb} [{b}, {v}]: {name} {metrics[name]:.3f} < {floor}" for (nb, b, v), metrics in sorted(committed_runs().items())
+           for name, floor in FLOORS.get(nb, {}).items() if metrics.get(name, float("inf")) < floor]
+    assert not low, "\n".join(low)
+
+
+def test_every_baseline_metric_has_a_measured_tolerance():
+    """No metric of the committed baseline is judged by a typed tolerance: each has its measured spread."""
+    from maintainer import baseline
+
+    committed, table = baseline.load()["metrics"], baseline.load_spread()
+    unmeasured = [f"{nb} [{b}] {m}" for nb, bs in committed.items() for b, ms in bs.items() for m in ms
+                  if baseline.measured_tolerance(nb, b, m, ms[m], table) is None]
+    assert not unmeasured, f"no measured spread (run `make spread`, then commit tests/results/spread*): {unmeasured}"
