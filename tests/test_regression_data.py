@@ -206,3 +206,18 @@ def test_targets_must_match_the_rows():
         regression.validate_regression(np.ones((4, 2)), np.ones(3), source="x")
     with pytest.raises(DataError, match="too few to split"):
         regression.validate_regression(np.ones((1, 2)), np.ones(1), source="x")
+
+
+def test_exp_and_powers_of_the_generated_districts_are_correctly_rounded_on_any_machine():
+    """NumPy's AVX-512 exp rounds some values 1 ulp off; the districts use decimal arithmetic (issue 24)."""
+    import decimal
+
+    from dlwp_utils.data.regression import exact_exp, exact_exponential, exact_power
+
+    values = np.random.default_rng(0).normal(0, 2, 200)
+    context = decimal.Context(prec=60)
+    assert exact_exp(values).tolist() == [float(context.exp(decimal.Decimal(v))) for v in values]
+    assert exact_exp(np.array([[0.0, 1.0]])).tolist() == [[1.0, 2.718281828459045]]
+    assert exact_power(np.array([4.0, 2.0]), "0.5").tolist() == [2.0, 1.4142135623730951]
+    draws = exact_exponential(np.random.default_rng(1), 25.0, 2000)
+    assert draws.min() >= 0 and 23 < draws.mean() < 27
