@@ -152,6 +152,18 @@ def test_fetch_file_without_a_checksum_still_never_leaves_a_partial_file(http_se
     assert sorted(p.name for p in path.parent.iterdir()) == [f".a.txt{MANIFEST}", "a.txt"]
 
 
+def test_a_missing_file_is_not_reported_as_a_network_failure(http_server, cache, closed_port_url):
+    base, root = http_server
+    with pytest.raises(DataError) as err:
+        fetch_file("gone.zip", f"{base}/gone.zip", what="the gone archive")
+    message = str(err.value)
+    assert message.startswith(f"Could not download the gone archive: the server answered that {base}/gone.zip "
+                              "does not exist (HTTP 404). The network works;")
+    assert "unreachable" not in message and not list(cache.rglob("gone.zip*"))
+    with pytest.raises(DataError, match="The network or the server is unreachable"):
+        fetch_file("a.txt", f"{closed_port_url}/a.txt")
+
+
 def test_a_cache_that_cannot_be_created_names_the_folder_and_the_setting(tmp_path, monkeypatch, closed_port_url):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -69,8 +69,23 @@ def _algorithm(file_hash: str) -> str:
 
 
 def download_failed(what: str, origin: str, err: Exception) -> DataError:
-    """The one error a learner sees when `origin` cannot be reached, with the two ways forward."""
+    """The one error a learner sees when `origin` cannot be downloaded: a missing file (an HTTP status
+    from the server) and an unreachable network are told apart, each with its way forward."""
     reason = (str(err).strip() or type(err).__name__).split(" -- ")[-1]  # get_file's most specific part
+    status = getattr(err.__cause__ or err.__context__, "code", None)  # get_file raises from urllib's HTTPError
+    if isinstance(status, int) and status == 404:
+        return DataError(
+            f"Could not download {what}: the server answered that {origin} does not exist (HTTP 404). The "
+            "network works; the file was moved or removed. Update the helper (the notebook's setup cell, or "
+            "`git pull` in a clone) and run this cell again; if it still fails, please report it. The embedded "
+            'profile (PROFILE = "embedded") needs no download.'
+        )
+    if isinstance(status, int) and status >= 400:
+        return DataError(
+            f"Could not download {what} from {origin}: the server refused it (HTTP {status}: {reason}). The "
+            "network works; run this cell again later, or use the embedded profile (PROFILE = \"embedded\"), "
+            "which needs no download."
+        )
     return DataError(
         f"Could not download {what} from {origin}: {reason}. The network or the server is "
         "unreachable. Connect to the network and run this cell again, or use the embedded profile "
