@@ -76,3 +76,53 @@ def test_a_corrupt_download_says_so_and_is_fetched_again_next_time(http_server, 
 def test_an_unknown_model_is_named():
     with pytest.raises(ValueError, match="ResNet50.*VGG16"):
         pretrained.imagenet_weights("ResNet50", "embedded")
+
+
+def keras2_vgg16_no_top(path, seed: int = 0) -> dict[str, list]:
+    """A VGG16 no-top weights file in the layout of the real one (Keras 2's legacy h5, as keras-applications
+    wrote it): root attributes layer_names, backend and keras_version; a group per layer, its weight_names
+    ("block1_conv1/kernel:0", ...) and one dataset each. Random values of the real shapes; returns them by layer."""
+    import h5py
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    blocks, channels, layers, weights = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512)), 3, ["input_1"], {}
+    for block, (convolutions, filters) in enumerate(blocks, start=1):
+        for conv in range(1, convolutions + 1):
+            name = f"block{block}_conv{conv}"
+            weights[name] = [rng.normal(0, 0.05, (3, 3, channels, filters)).astype("float32"),
+                             rng.normal(0, 0.05, filters).astype("float32")]
+            layers.append(name)
+            channels = filters
+        layers.append(f"block{block}_pool")
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [n.encode() for n in layers]
+        f.attrs["backend"], f.attrs["keras_version"] = b"tensorflow", b"2.1.6"
+        for name in layers:
+            group = f.create_group(name)
+            names = [f"{name}/kernel:0", f"{name}/bias:0"] if name in weights else []
+            group.attrs["weight_names"] = [n.encode() for n in names]
+            for weight_name, value in zip(names, weights.get(name, [])):
+                group.create_dataset(weight_name, data=value)
+    return weights
+
+
+def test_the_real_legacy_h5_layout_loads_into_keras_applications_vgg16(http_server, cache, monkeypatch, tmp_path):
+    """The book profile's ImageNet file is Keras 2's legacy h5, read by another code path than the
+    stand-in's .weights.h5: served, fetched through imagenet_weights, and loaded by VGG16(weights=path)."""
+    import keras
+    import numpy as np
+
+    base, root = http_server
+    made = tmp_path / "made.h5"
+    expected = keras2_vgg16_no_top(made)
+    fname = serve_weights(monkeypatch, base, root, content=made.read_bytes())
+    path = imagenet_weights("VGG16", "book")
+    assert path.endswith(fname) and path.startswith(str(cache))
+    base_model = keras.applications.vgg16.VGG16(weights=path, include_top=False, input_shape=(32, 32, 3))
+    loaded = {layer.name: [keras.ops.convert_to_numpy(w) for w in layer.weights] for layer in base_model.layers
+              if layer.weights}
+    assert list(loaded) == list(expected)
+    for name, (kernel, bias) in expected.items():
+        np.testing.assert_array_equal(loaded[name][0], kernel)
+        np.testing.assert_array_equal(loaded[name][1], bias)
