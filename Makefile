@@ -26,7 +26,7 @@ help:
 	@echo "                  floors and baseline, the HTML report and JupyterLab in headless Chromium (.ci/run runs this)"
 	@echo "  make baseline   after make test: record its metrics as tests/results/baseline.json, saying what changed"
 	@echo "  make spread     run notebooks under what another machine changes (threads, ISA, seeds) -> tests/results/spread/"
-	@echo "                  (the baseline's tolerances; NOTEBOOKS= VARIATIONS= to choose; about 70 minutes for all)"
+	@echo "                  (the baseline's tolerances; NOTEBOOKS= VARIATIONS= to choose; about an hour for all)"
 	@echo "  make bench      ms per training step per backend and native PyTorch -> $(BENCH_OUT)/ (PUBLISH=1: benchmarks/)"
 	@echo "  make lab        JupyterLab in the venv on 127.0.0.1, KERAS_BACKEND = the first of BACKENDS"
 	@echo "  make hygiene    the notebook checks alone"

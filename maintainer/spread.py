@@ -31,6 +31,7 @@ from typing import Any
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.data.store import write_text
 from maintainer import compile_cache, layout
+from maintainer.baseline import EXACT
 from maintainer.progress import Progress, duration
 from maintainer.run import Result, run_notebook, write_report
 
@@ -72,6 +73,7 @@ VARIATIONS = {v.name: v for v in (
     Variation("seed2", "the notebook's SEED = 2 instead of 42", parameters={"SEED": 2}),
 )}
 DEFAULT_VARIATIONS = ("default", "threads1", "avx2", "seed1")
+DEFAULT = VARIATIONS["default"]
 
 
 @dataclass
@@ -154,19 +156,26 @@ def run(notebooks: list[Path], backends: list[str], variations: list[Variation],
 
 def spread_of(runs: list[Run]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
     """{notebook: {backend: {metric: {min, median, max, runs, machine_moved, values: {variation: value}}}}}
-    of the passed runs; machine_moved: whether a variation of the machine (not of a seed) changed the value."""
+    of the passed runs; machine_moved: whether a variation of the machine (not of a seed) changed any metric of
+    that notebook x backend by more than EXACT (then it may change all of them)."""
     values: dict[tuple[str, str, str], dict[str, float]] = {}
     for r in runs:
         if r.status != "passed":
             continue
         for metric, value in r.metrics.items():
             values.setdefault((r.notebook, r.backend, metric), {})[r.variation] = float(value)
+    def moved(by_variation: dict[str, float]) -> bool:  # did a variation of the machine change it (beyond EXACT)?
+        default = by_variation.get("default")
+        return default is None or any(abs(value - default) > EXACT * max(1.0, abs(default))
+                                      for name, value in by_variation.items() if VARIATIONS.get(name, DEFAULT).machine)
+
+    # One training run: where the machine moved any of its metrics, it moved its trajectory, and
+    # every metric of that notebook x backend may move on another machine, if not here.
+    runs_moved = {(nb, b) for (nb, b, _), by_variation in values.items() if moved(by_variation)}
     table: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
     for (notebook, backend, metric), by_variation in sorted(values.items()):
         numbers = list(by_variation.values())
-        default = by_variation.get("default")
-        machine_moved = default is None or any(
-            value != default for name, value in by_variation.items() if name in VARIATIONS and VARIATIONS[name].machine)
+        machine_moved = (notebook, backend) in runs_moved
         table.setdefault(notebook, {}).setdefault(backend, {})[metric] = {
             "min": min(numbers), "median": statistics.median(numbers), "max": max(numbers), "runs": len(numbers),
             "machine_moved": machine_moved, "values": dict(sorted(by_variation.items()))}

@@ -21,13 +21,23 @@ def test_the_spread_of_a_metric_is_its_range_over_the_variations():
     assert table["test_accuracy"] == {"min": 0.86, "median": 0.89, "max": 0.91, "runs": 4, "machine_moved": True,
                                       "values": {"avx2": 0.91, "default": 0.90, "seed1": 0.88, "threads1": 0.86}}
     assert table["parameters"]["min"] == table["parameters"]["max"] == 7.0  # failed runs count for nothing
-    assert not table["parameters"]["machine_moved"]
+    assert table["parameters"]["machine_moved"]  # the run moved (a width of 0 is exact all the same)
 
 
 def test_a_metric_only_a_seed_moved_is_not_moved_by_the_machine():
-    runs = [run_of("default", 0.90), run_of("threads1", 0.90), run_of("avx2", 0.90), run_of("seed1", 0.85)]
+    runs = [run_of("default", 0.90), run_of("threads1", 0.90), run_of("avx2", 0.90 + 1e-6), run_of("seed1", 0.85)]
     entry = spread.spread_of(runs)[PASSING]["jax"]["test_accuracy"]
-    assert entry["min"] == 0.85 and entry["machine_moved"] is False
+    assert entry["min"] == 0.85 and entry["machine_moved"] is False  # 1e-6: not beyond baseline.EXACT
+
+
+def test_a_run_the_machine_moved_anywhere_may_move_in_every_metric():
+    """Another CPU changed chapter 11's torch token accuracy, which no variation here changed, but
+    exact match did: one training trajectory, so every metric of that notebook x backend may move."""
+    runs = [run_of("default", 0.90, loss=1.0), run_of("threads1", 0.90, loss=1.0), run_of("avx2", 0.90, loss=1.1),
+            run_of("seed1", 0.85, loss=1.2), run_of("default", 0.90, backend="torch")]
+    table = spread.spread_of(runs)[PASSING]
+    assert table["jax"]["test_accuracy"]["machine_moved"] and table["jax"]["loss"]["machine_moved"]
+    assert not table["torch"]["test_accuracy"]["machine_moved"]
 
 
 def test_tables_are_written_per_notebook_and_as_json(tmp_path: Path):
@@ -118,11 +128,17 @@ def test_every_comparison_the_text_makes_holds_in_every_measured_run():
     assert not wrong, "\n".join(wrong)
 
 
-def test_every_floor_holds_in_every_measured_run():
+def test_every_floor_holds_on_every_measured_machine():
+    """The floors (asserted with the notebooks' SEED) hold under every variation of the machine.
+
+    Not under every seed: another seed is another run a learner may make, which the margins above
+    cover; a floor is the minimum of the run `make test` makes, wherever it runs.
+    """
     from tests.results.results_check import FLOORS
 
+    machine = {name for name, v in spread.VARIATIONS.items() if v.machine} | {"default"}
     low = [f"{nb} [{b}, {v}]: {name} {metrics[name]:.3f} < {floor}" for (nb, b, v), metrics in sorted(committed_runs().items())
-           for name, floor in FLOORS.get(nb, {}).items() if metrics.get(name, float("inf")) < floor]
+           if v in machine for name, floor in FLOORS.get(nb, {}).items() if metrics.get(name, float("inf")) < floor]
     assert not low, "\n".join(low)
 
 
