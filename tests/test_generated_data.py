@@ -19,7 +19,7 @@ that was deliberate (a generator was changed on purpose), write the hashes again
 
 If it was not, the generation follows the machine (its CPU features, or a library version): see
 issue 24. The house-price districts once did, through NumPy's AVX-512 exp and power and the C
-library's exp; they now take those in decimal arithmetic (dlwp_utils.data.regression.exact_exp).
+library's exp; every generator now takes exp, powers, sin and cos from dlwp_utils.data.exact.
 The cheap datasets are also made again in subprocesses with some of this CPU's kernels off
 (NumPy's AVX-512 ones; glibc's FMA/AVX variants of exp, log, sin...), as on another x86-64 machine.
 

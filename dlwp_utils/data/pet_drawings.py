@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from dlwp_utils.data import exact
+
 CLASSES = ("cat", "dog")
 FURS = [(230, 140, 60), (120, 120, 125), (40, 35, 35), (235, 225, 210), (150, 100, 60), (200, 170, 120),
         (90, 60, 40), (180, 180, 185)]
@@ -84,7 +86,7 @@ def _shape(draw, width: int, height: int, rng: np.random.Generator, *, small: bo
         draw.rectangle([x - size, y - size * rng.uniform(0.3, 1), x + size, y + size], fill=colour)
     elif kind == 2:
         a = rng.uniform(0, 2 * math.pi)
-        draw.polygon([(x + size * math.cos(a + k * 2.1), y + size * math.sin(a + k * 2.1)) for k in range(3)],
+        draw.polygon([(x + size * exact.cos(a + k * 2.1), y + size * exact.sin(a + k * 2.1)) for k in range(3)],
                      fill=colour)
     else:
         draw.line([x, y, x + rng.uniform(-2, 2) * size, y + rng.uniform(-2, 2) * size], fill=colour,
@@ -92,7 +94,7 @@ def _shape(draw, width: int, height: int, rng: np.random.Generator, *, small: bo
 
 
 def _rotate(cx: float, cy: float, angle: float):
-    cos, sin = math.cos(angle), math.sin(angle)
+    cos, sin = exact.cos(angle), exact.sin(angle)
 
     def point(dx: float, dy: float) -> tuple[float, float]:
         return cx + dx * cos - dy * sin, cy + dx * sin + dy * cos
@@ -105,7 +107,7 @@ def _ellipse(draw, at, dx: float, dy: float, rx: float, ry: float, fill, angle: 
     points = []
     for k in range(24):
         t = 2 * math.pi * k / 24
-        points.append(at(dx + rx * math.cos(t), dy + ry * math.sin(t)))
+        points.append(at(dx + rx * exact.cos(t), dy + ry * exact.sin(t)))
     draw.polygon(points, fill=fill)
 
 
@@ -279,8 +281,8 @@ def _monkey(draw, cx, cy, r, angle, fur, rng) -> None:
 def _lion(draw, cx, cy, r, angle, fur, rng) -> None:
     at = _rotate(cx, cy, angle)
     mane = _darker(fur, 0.6)
-    points = [at(r * (1.45 if k % 2 else 1.15) * math.cos(k * math.pi / 12), r * (1.45 if k % 2 else 1.15)
-                 * math.sin(k * math.pi / 12)) for k in range(24)]
+    points = [at(r * (1.45 if k % 2 else 1.15) * exact.cos(k * math.pi / 12), r * (1.45 if k % 2 else 1.15)
+                 * exact.sin(k * math.pi / 12)) for k in range(24)]
     draw.polygon(points, fill=mane)  # a spiky mane all round
     _ellipse(draw, at, 0, 0, r * 0.85, r * 0.85, fur, angle)
     _ellipse(draw, at, 0, r * 0.3, r * 0.3, r * 0.22, tuple(min(255, c + 50) for c in fur), angle)
@@ -349,7 +351,7 @@ def _flower(draw, cx, cy, r, angle, fur, rng) -> None:
     petal = _random_colour(rng)
     for k in range(6):
         a = k * math.pi / 3
-        _ellipse(draw, at, r * 0.5 * math.cos(a), r * 0.5 * math.sin(a), r * 0.3, r * 0.3, petal, angle)
+        _ellipse(draw, at, r * 0.5 * exact.cos(a), r * 0.5 * exact.sin(a), r * 0.3, r * 0.3, petal, angle)
     _ellipse(draw, at, 0, 0, r * 0.28, r * 0.28, (245, 200, 40), angle)
 
 
@@ -359,18 +361,18 @@ def _clock(draw, cx, cy, r, angle, fur, rng) -> None:
     _ellipse(draw, at, 0, 0, r * 0.85, r * 0.85, (245, 245, 240), angle)
     for k in range(12):
         a = k * math.pi / 6
-        draw.line([at(r * 0.7 * math.cos(a), r * 0.7 * math.sin(a)), at(r * 0.8 * math.cos(a), r * 0.8 * math.sin(a))],
+        draw.line([at(r * 0.7 * exact.cos(a), r * 0.7 * exact.sin(a)), at(r * 0.8 * exact.cos(a), r * 0.8 * exact.sin(a))],
                   fill=(20, 20, 20), width=max(1, int(r / 15)))
     a, b = rng.uniform(0, 2 * math.pi, 2)
-    draw.line([at(0, 0), at(r * 0.4 * math.cos(a), r * 0.4 * math.sin(a))], fill=(20, 20, 20), width=max(1, int(r / 8)))
-    draw.line([at(0, 0), at(r * 0.65 * math.cos(b), r * 0.65 * math.sin(b))], fill=(20, 20, 20), width=max(1, int(r / 12)))
+    draw.line([at(0, 0), at(r * 0.4 * exact.cos(a), r * 0.4 * exact.sin(a))], fill=(20, 20, 20), width=max(1, int(r / 8)))
+    draw.line([at(0, 0), at(r * 0.65 * exact.cos(b), r * 0.65 * exact.sin(b))], fill=(20, 20, 20), width=max(1, int(r / 12)))
 
 
 def _mushroom(draw, cx, cy, r, angle, fur, rng) -> None:
     at = _rotate(cx, cy, angle)
     draw.polygon([at(-r * 0.25, 0), at(r * 0.25, 0), at(r * 0.3, r), at(-r * 0.3, r)], fill=(240, 230, 210))
     cap = (int(rng.integers(150, 240)), int(rng.integers(20, 80)), int(rng.integers(20, 60)))
-    draw.polygon([at(r * math.cos(t), -r * 0.8 * math.sin(t)) for t in np.linspace(0, math.pi, 16)], fill=cap)
+    draw.polygon([at(r * exact.cos(t), -r * 0.8 * exact.sin(t)) for t in np.linspace(0, math.pi, 16)], fill=cap)
     for dx, dy in ((-0.5, -0.3), (0.1, -0.6), (0.5, -0.25)):
         _ellipse(draw, at, dx * r, dy * r, r * 0.12, r * 0.1, (250, 250, 250), angle)
 
@@ -387,8 +389,8 @@ def _cup(draw, cx, cy, r, angle, fur, rng) -> None:
 
 def _star(draw, cx, cy, r, angle, fur, rng) -> None:
     at = _rotate(cx, cy, angle)
-    draw.polygon([at(r * (1.1 if k % 2 == 0 else 0.45) * math.sin(k * math.pi / 5),
-                     -r * (1.1 if k % 2 == 0 else 0.45) * math.cos(k * math.pi / 5)) for k in range(10)],
+    draw.polygon([at(r * (1.1 if k % 2 == 0 else 0.45) * exact.sin(k * math.pi / 5),
+                     -r * (1.1 if k % 2 == 0 else 0.45) * exact.cos(k * math.pi / 5)) for k in range(10)],
                  fill=(int(rng.integers(200, 256)), int(rng.integers(160, 230)), int(rng.integers(0, 80))))
 
 

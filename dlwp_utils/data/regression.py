@@ -4,12 +4,12 @@ stand-ins generated with the same features, sizes, dtypes and units."""
 
 from __future__ import annotations
 
-import decimal
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from dlwp_utils.data import exact
 from dlwp_utils.data.download import fetch_file, read_npz
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
@@ -115,57 +115,34 @@ def keras_split(x: np.ndarray, y: np.ndarray) -> tuple[Split, Split]:
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
 
 
-# exp, ln and powers in decimal arithmetic: the same bits on every CPU and C library. NumPy's float
-# exp and ** pick kernels by CPU (AVX-512 ones round ~5% of values 1 ulp differently) and the C
-# library's exp has FMA variants, so generated data made with them followed the machine (issue 24).
-_EXACT = decimal.Context(prec=34)
-
-
-def exact_exp(values: np.ndarray) -> np.ndarray:
-    """exp of every value, correctly rounded to float64 on any machine."""
-    values = np.asarray(values, dtype=np.float64)
-    return np.array([float(_EXACT.exp(decimal.Decimal(float(v)))) for v in values.ravel()]).reshape(values.shape)
-
-
-def exact_power(values: np.ndarray, exponent: str) -> np.ndarray:
-    """values ** exponent (a decimal string, e.g. "0.85") for positive values, correctly rounded on any machine."""
-    values = np.asarray(values, dtype=np.float64)
-    power = decimal.Decimal(exponent)
-    return np.array([float(_EXACT.power(decimal.Decimal(float(v)), power)) for v in values.ravel()]).reshape(values.shape)
-
-
-def exact_exponential(rng: np.random.Generator, scale: float, n: int) -> np.ndarray:
-    """Exponential draws by the inverse CDF, -scale * ln(1 - u), in decimal arithmetic (not the C library's log)."""
-    return np.array([-scale * float(_EXACT.ln(1 - decimal.Decimal(float(u)))) for u in rng.random(n)])
-
-
 def generated_districts(dataset: str, seed: int = EMBEDDED_SEED) -> Split:
     """Districts with the real dataset's features, ranges and units, and prices that follow from them.
 
     The price rises with income (and rooms), falls away from the coast and the cities (California)
     or with crime and the share of low-status households (Boston), times noise: a real regression
-    problem, in which a network beats predicting the median.
+    problem, in which a network beats predicting the median. Its exp and powers come from
+    dlwp_utils.data.exact: the same bytes on every machine.
     """
     rng = np.random.default_rng([seed, list(DATASETS).index(dataset)])
     n = DATASETS[dataset].rows
-    noise = exact_exp(rng.normal(0, 0.22, n))  # log-normal: the draws rng.lognormal makes, then exp
+    noise = exact.exp(rng.normal(0, 0.22, n))  # log-normal: the draws rng.lognormal makes, then exp
     if dataset == "california":
         cities = np.array([[34.05, -118.25], [37.77, -122.42], [32.72, -117.16], [38.58, -121.49], [36.74, -119.79]])
         home = cities[rng.choice(len(cities), n, p=[0.4, 0.25, 0.1, 0.1, 0.15])]
         latitude = np.clip(home[:, 0] + rng.normal(0, 0.6, n), 32.5, 42.0)
         longitude = np.clip(home[:, 1] + rng.normal(0, 0.6, n), -124.3, -114.3)
         inland = np.clip(longitude - (-124.2 + (42.0 - latitude) * 7.1 / 9.5), 0, None)  # degrees from the coast
-        income = np.clip(exact_exp(rng.normal(1.3, 0.45, n)) * exact_exp(-0.08 * inland), 0.5, 15.0)
+        income = np.clip(exact.exp(rng.normal(1.3, 0.45, n)) * exact.exp(-0.08 * inland), 0.5, 15.0)
         age = rng.integers(1, 53, n).astype(np.float64)
         rooms = np.clip(4.2 + 0.35 * income + rng.normal(0, 0.8, n), 1.5, 12)
         bedrooms = np.clip(1.0 + 0.02 * rooms + rng.normal(0, 0.08, n), 0.6, 3)
-        population = np.round(exact_exp(rng.normal(7.0, 0.7, n)))
-        occupancy = np.clip(exact_exp(rng.normal(1.05, 0.25, n)), 1.0, 8)
-        price = 45_000 * exact_power(income, "0.85") * exact_exp(-0.3 * inland) * (1 + 0.004 * age) * noise
+        population = np.round(exact.exp(rng.normal(7.0, 0.7, n)))
+        occupancy = np.clip(exact.exp(rng.normal(1.05, 0.25, n)), 1.0, 8)
+        price = 45_000 * exact.power(income, "0.85") * exact.exp(-0.3 * inland) * (1 + 0.004 * age) * noise
         x = np.stack([income, age, rooms, bedrooms, population, occupancy, latitude, longitude], axis=1)
         y = np.clip(price, 14_999, 500_001)
     else:
-        crime = exact_exp(rng.normal(-1.0, 1.6, n))
+        crime = exact.exp(rng.normal(-1.0, 1.6, n))
         zoned = np.where(rng.random(n) < 0.25, rng.choice([12.5, 20, 25, 40, 80], n), 0.0)
         industry = np.clip(rng.normal(11, 6.5, n), 0.5, 27.7)
         river = (rng.random(n) < 0.07).astype(np.float64)
@@ -176,9 +153,9 @@ def generated_districts(dataset: str, seed: int = EMBEDDED_SEED) -> Split:
         highways = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 24], n).astype(np.float64)
         tax = np.clip(200 + 15 * industry + rng.normal(0, 60, n), 187, 711)
         pupils = np.clip(rng.normal(18.5, 2.1, n), 12.6, 22)
-        b = np.clip(396.9 - exact_exponential(rng, 25, n), 0.3, 396.9)
+        b = np.clip(396.9 - exact.exponential(rng, 25, n), 0.3, 396.9)
         low_status = np.clip(2 + 0.09 * age + 0.4 * industry + rng.normal(0, 4, n) - 3 * (rooms - 6.3), 1.7, 38)
-        price = 22 * exact_exp(0.25 * (rooms - 6.3) - 0.035 * (low_status - 12) - 0.01 * crime + 0.08 * river) * noise
+        price = 22 * exact.exp(0.25 * (rooms - 6.3) - 0.035 * (low_status - 12) - 0.01 * crime + 0.08 * river) * noise
         x = np.stack([crime, zoned, industry, river, nox, rooms, age, distance, highways, tax, pupils, b, low_status],
                      axis=1)
         y = np.clip(price, 5, 50)
