@@ -282,7 +282,7 @@ def write_html_report(rows: Sequence[Row], out_dir: Path, baseline: Mapping[str,
 
     rows: the runner's report rows. baseline: {notebook: {backend: {metric: value}}} or None.
     tolerances: see maintainer.baseline.tolerance_of (None: the measured spread, else TOLERANCES). build_dir: the
-    runner's output folder, to resolve relative `output` paths. render=False skips nbconvert
+    runner's output folder, where the executed notebooks are (executed_path). render=False skips nbconvert
     (index only). `timings`, if given, receives seconds spent rendering ("render") and in total
     ("total"). Returns the index.html path.
     """
@@ -291,6 +291,7 @@ def write_html_report(rows: Sequence[Row], out_dir: Path, baseline: Mapping[str,
     out_dir.mkdir(parents=True, exist_ok=True)
     exporter = make_exporter() if render else None
     cells: dict[tuple[str, str], Cell] = {}
+    spread = baselines.load_spread() if tolerances is None else None  # read once, not per metric
     render_seconds = 0.0
     for row in rows:
         notebook, backend = str(row["notebook"]), str(row["backend"])
@@ -313,12 +314,11 @@ def write_html_report(rows: Sequence[Row], out_dir: Path, baseline: Mapping[str,
             cell.note = "no executed notebook was saved"
         expected = (baseline or {}).get(notebook, {}).get(backend, {})
         for metric, value in (row.get("metrics") or {}).items():
-            base = expected.get(metric)
-            cell.changes[metric] = classify(metric, float(value), None if base is None else float(base),
-                                            tolerance_of(notebook, backend, metric, None if base is None else float(base),
-                                                         tolerances))
+            base = None if expected.get(metric) is None else float(expected[metric])
+            cell.changes[metric] = classify(metric, float(value), base,
+                                            tolerance_of(notebook, backend, metric, base, tolerances, spread))
         cells[(notebook, backend)] = cell
-    drops = compare_to_baseline(rows, baseline, tolerances)
+    drops = compare_to_baseline(rows, baseline, tolerances, spread)
     for drop in drops:  # a metric the run did not record: show it in its cell
         if drop.current is None and (drop.notebook, drop.backend) in cells:
             cells[(drop.notebook, drop.backend)].note += f" {drop.metric} not recorded (baseline {_fmt(drop.baseline)})."

@@ -26,23 +26,22 @@ _TWO_PI = _REDUCTION.multiply(2, _PI)
 _TINY = decimal.Decimal("1e-45")
 
 
-def _each(values: Any, function, decimal_in: bool = True) -> Any:
-    """`function` (Decimal -> Decimal, or float -> float) on every value, as float64; the shape of `values` kept."""
+def _each(values: Any, function) -> Any:
+    """`function` (float -> float) on every value; the shape of `values` kept (a scalar gives a float)."""
     array = np.asarray(values, dtype=np.float64)
-    convert = (lambda v: decimal.Decimal(float(v))) if decimal_in else float
-    out = np.array([float(function(convert(v))) for v in array.ravel()]).reshape(array.shape)
+    out = np.array([function(float(v)) for v in array.ravel()], dtype=np.float64).reshape(array.shape)
     return float(out) if array.ndim == 0 else out
 
 
 def exp(values: Any) -> Any:
     """e ** value, correctly rounded."""
-    return _each(values, _CONTEXT.exp)
+    return _each(values, lambda v: float(_CONTEXT.exp(decimal.Decimal(v))))
 
 
 def power(values: Any, exponent: str) -> Any:
     """value ** exponent (a decimal string such as "0.85") for positive values, correctly rounded."""
     exponent_ = decimal.Decimal(exponent)
-    return _each(values, lambda v: _CONTEXT.power(v, exponent_))
+    return _each(values, lambda v: float(_CONTEXT.power(decimal.Decimal(v), exponent_)))
 
 
 def exponential(rng: np.random.Generator, scale: float, n: int) -> np.ndarray:
@@ -74,9 +73,9 @@ def _trig(x: float, cosine: bool) -> float:
 
 def sin(values: Any) -> Any:
     """sin(value), value in radians, to within float64 rounding."""
-    return _each(values, lambda v: _trig(float(v), False), decimal_in=False)
+    return _each(values, lambda v: _trig(v, False))
 
 
 def cos(values: Any) -> Any:
     """cos(value), value in radians, to within float64 rounding."""
-    return _each(values, lambda v: _trig(float(v), True), decimal_in=False)
+    return _each(values, lambda v: _trig(v, True))

@@ -124,13 +124,17 @@ def build_committed(folder: Path = PRESET, record: Path = RECORD) -> dict:
         if result.returncode != 0:
             raise DLWPError(f"Building the tiny Gemma preset failed (exit code {result.returncode}): "
                             f"{stderr_tail(result.stderr)} The committed preset in {folder} was left as it was.")
-        info = json.loads((staged / INFO_FILE).read_text(encoding="utf-8"))
         content = {"recipe_key": recipe_key(), "built_with": _versions(), "seconds": round(time.perf_counter() - started),
-                   "info": info, "files": preset_files(staged)}
+                   "files": preset_files(staged)}  # what the preset is (parameters, epochs...): its INFO_FILE
         old = staging / "old"
         if folder.exists():
             os.replace(folder, old)
-        os.replace(staged, folder)
+        try:
+            os.replace(staged, folder)
+        except OSError:
+            if old.exists():
+                os.replace(old, folder)  # the committed preset back in place before the staging folder goes
+            raise
         store.write_text(record, json.dumps(content, indent=1) + "\n")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -290,8 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(build_tiny_gemma(Path(args[1]))))
         return 0
     content = build_committed()
-    print(f"Built {PRESET} in {content['seconds']} s ({len(content['files'])} files, held-out parameters "
-          f"{content['info']['parameters']:,}); commit dlwp_utils/data/assets.")
+    info = json.loads((PRESET / INFO_FILE).read_text(encoding="utf-8"))
+    print(f"Built {PRESET} in {content['seconds']} s ({len(content['files'])} files, {info['parameters']:,} "
+          "parameters); commit dlwp_utils/data/assets.")
     return 0
 
 
