@@ -171,12 +171,14 @@ def kaggle_download(download: Callable[[], str], *, what: str, page: str, consen
     `what` names the resource in messages, `page` is its Kaggle page, and `consent` says what must
     be accepted there ("the competition rules", "the model licence"), `size` its size in bytes if
     known. kagglehub's cache is $KAGGLEHUB_CACHE, else $DLWP_CACHE_DIR/kagglehub, else its own
-    default. Missing or rejected credentials, missing consent, an unknown resource and an
+    default. `size` is checked against the free space there before the download starts (kagglehub
+would fill the disk first and fail at the end). Missing or rejected credentials, missing consent, an unknown resource and an
     unreachable network each become one KaggleError with the next step; a disk that is full or
     cannot be written, one WriteError. Secrets never appear in the message.
     """
     require_credentials(what)
     folder = kagglehub_cache()
+    store.require_space(folder, size, what, kept="Nothing was downloaded.")
     try:
         with _kagglehub_cache_at(folder):
             return Path(download())

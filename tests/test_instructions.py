@@ -14,6 +14,7 @@ from dlwp_utils.data.instructions import (
     read_dolly,
     split_examples,
 )
+from dlwp_utils.data.store import sha256_of
 from dlwp_utils.errors import DataError
 
 
@@ -32,6 +33,7 @@ def dolly_server(http_server, monkeypatch, cache):
     records = [dolly_record(i, context="a passage" if i % 3 == 0 else "") for i in range(30)]
     write_jsonl(root / instructions.DOLLY_FILE, records)
     monkeypatch.setattr(instructions, "DOLLY_URL", f"{base}/{instructions.DOLLY_FILE}")
+    monkeypatch.setattr(instructions, "DOLLY_SHA256", sha256_of(root / instructions.DOLLY_FILE))
     return root / instructions.DOLLY_FILE
 
 
@@ -146,3 +148,14 @@ def test_a_truncated_cached_download_is_caught_and_replaced(dolly_server, cache,
     train, _ = load_instructions("book", held_out=4)  # downloaded afresh
     assert len(train) == 16
     assert f"{cached} is damaged ({cached.name} is 50 bytes; its manifest says" in capsys.readouterr().out
+
+
+def test_dolly_is_pinned_to_a_revision_and_checked_against_its_checksum(dolly_server, monkeypatch):
+    monkeypatch.setattr(instructions, "DOLLY_SHA256", "0" * 64)  # the server's file is not the pinned one
+    with pytest.raises(DataError, match="checksum does not match the published"):
+        load_instructions("book", held_out=5)
+
+
+def test_the_real_url_names_the_pinned_revision_not_main():
+    assert f"/resolve/{instructions.DOLLY_REVISION}/" in instructions.DOLLY_URL and len(instructions.DOLLY_REVISION) == 40
+    assert "/resolve/main/" not in instructions.DOLLY_URL and len(instructions.DOLLY_SHA256) == 64

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlwp_utils.data import mirror as mirrors
 from dlwp_utils.data import store
 from dlwp_utils.data.download import extract_zip
 from dlwp_utils.data.store import cache_dir
@@ -63,7 +64,13 @@ def download_train_zip() -> Path:
 
     Only train.zip is fetched (543 MB), not the whole competition (test1.zip is not used). A
     cached copy that extract_zip found corrupt is deleted there, so kagglehub fetches it again.
+    With $DLWP_MIRROR set, it is copied from the mirror instead, with no credentials needed.
     """
+    source = mirrors.active_mirror()
+    if source is not None:
+        relative = mirrors.competition_relative(COMPETITION, "train.zip")
+        return mirrors.fetch_into_cache(source, relative, cache_dir("mirror") / relative,
+                                        "the dogs-vs-cats competition's train.zip")
     import kagglehub
 
     return kaggle_download(lambda: kagglehub.competition_download(COMPETITION, path="train.zip"),

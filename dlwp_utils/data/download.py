@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dlwp_utils.data import mirror as mirrors
 from dlwp_utils.data import store
 from dlwp_utils.data.store import cache_dir
 from dlwp_utils.errors import DataError, WriteError
@@ -26,13 +27,19 @@ def fetch_file(fname: str, origin: str, *, file_hash: str | None = None, size: i
     that does not match is deleted with one clear error. `size` (bytes, at least) is checked
     against the free space first. The file is built with store.build: a cached copy is used
     while it matches its manifest, and a file Keras itself downloaded there is kept if it
-    matches `file_hash`.
+    matches `file_hash`. With $DLWP_MIRROR set, the file comes from the mirror instead of `origin`
+    (dlwp_utils.data.mirror), and `file_hash` is still checked.
     """
     what = what or fname
+    source = mirrors.active_mirror()
 
     def download(path: Path) -> None:
         import keras
 
+        if source is not None:
+            source.copy(mirrors.http_relative(origin), path, what)
+            check_published(path, source.where(mirrors.http_relative(origin)))
+            return
         try:
             keras.utils.get_file(fname, origin=origin, cache_dir=str(path.parent), cache_subdir=".")
         except OSError as err:
@@ -41,11 +48,14 @@ def fetch_file(fname: str, origin: str, *, file_hash: str | None = None, size: i
             raise download_failed(what, origin, err) from None
         except Exception as err:  # get_file wraps every URL error in a bare Exception
             raise download_failed(what, origin, err) from None
+        check_published(path, origin)
+
+    def check_published(path: Path, came_from: str) -> None:
         if file_hash is not None and not matches(path, file_hash):
             raise DataError(
-                f"The download of {what} from {origin} is corrupt (its {_algorithm(file_hash)} checksum does "
-                f"not match {file_hash}). It was deleted; run this cell again. If it keeps failing, the file "
-                "on the server has changed: please report it."
+                f"The download of {what} from {came_from} is corrupt (its {_algorithm(file_hash)} checksum does "
+                f"not match the published {file_hash}). It was deleted; run this cell again. If it keeps failing, "
+                "the file on the server has changed: please report it."
             )
 
     adopt = (lambda path: matches(path, file_hash)) if file_hash else None

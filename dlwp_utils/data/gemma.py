@@ -10,6 +10,8 @@ import difflib
 import json
 from pathlib import Path
 
+from dlwp_utils.data import mirror as mirrors
+from dlwp_utils.data.store import cache_dir
 from dlwp_utils.data.tiny_gemma import INFO_FILE, tiny_gemma_preset
 from dlwp_utils.errors import DataError
 from dlwp_utils.kaggle import kaggle_download
@@ -18,6 +20,7 @@ from dlwp_utils.profile import Profile, use_profile
 DEFAULT_PRESET = "gemma3_1b"  # its instruction-tuned sibling: "gemma3_instruct_1b"
 SUGGESTED_PRESETS = ("gemma3_1b", "gemma3_instruct_1b", "gemma3_270m", "gemma3_4b_text", "gemma2_2b_en")
 GEMMA_LICENCE = "the Gemma licence (Gemma Terms of Use)"
+BYTES_PER_STORED_PARAMETER = 2  # at least: bfloat16 (a float32 preset takes twice as much)
 
 def gemma_preset(profile: Profile | str | None = None, preset: str | None = None) -> str:
     """The preset to pass to `from_preset`: the real one (book), else the tiny one (embedded).
@@ -42,7 +45,8 @@ def gemma_preset(profile: Profile | str | None = None, preset: str | None = None
 
 
 def real_preset(preset: str) -> str:
-    """A local directory or hf:// handle as is; a KerasHub name or kaggle:// handle downloaded via kagglehub."""
+    """A local directory or hf:// handle as is; a KerasHub name or kaggle:// handle downloaded via kagglehub
+    (or copied from $DLWP_MIRROR when it is set)."""
     local = Path(preset).expanduser()
     if local.is_dir():
         if not (local / "config.json").is_file():
@@ -53,12 +57,27 @@ def real_preset(preset: str) -> str:
     if preset.startswith(("hf://", "gs://", "modelscope://")):
         return preset  # KerasHub downloads these itself
     handle = kaggle_handle(preset)
+    source = mirrors.active_mirror()
+    if source is not None:
+        relative = mirrors.model_relative(mirrors.model_version(source, handle))
+        return str(mirrors.fetch_folder_into_cache(source, relative, cache_dir("mirror") / relative,
+                                                   f"the Gemma preset {preset}"))
     owner, model = handle.split("/")[:2]
     import kagglehub
 
     path = kaggle_download(lambda: kagglehub.model_download(handle), what=f"the Gemma preset {preset}",
-                           page=f"https://www.kaggle.com/models/{owner}/{model}", consent=GEMMA_LICENCE)
+                           page=f"https://www.kaggle.com/models/{owner}/{model}", consent=GEMMA_LICENCE,
+                           size=preset_bytes(preset))
     return str(path)
+
+
+def preset_bytes(preset: str) -> int | None:
+    """The least disk space a KerasHub preset's download takes (its parameters in bfloat16), if KerasHub knows it."""
+    import keras_hub
+
+    known = keras_hub.models.CausalLM.presets.get(preset)
+    parameters = (known or {}).get("metadata", {}).get("params")
+    return int(parameters) * BYTES_PER_STORED_PARAMETER if parameters else None
 
 
 def kaggle_handle(preset: str) -> str:

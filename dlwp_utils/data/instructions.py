@@ -11,9 +11,12 @@ from dlwp_utils.data.download import fetch_file
 from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
 
-# The file the book's chapter 16 downloads (Hugging Face publishes no stable checksum).
-DOLLY_URL = "https://huggingface.co/datasets/databricks/databricks-dolly-15k/resolve/main/databricks-dolly-15k.jsonl"
+# The file the book's chapter 16 downloads, at a pinned revision of the dataset's repository (its
+# `main` may change), and that file's SHA-256 (Hugging Face's LFS pointer of it; 15,011 records).
+DOLLY_REVISION = "bdd27f4d94b9c1f951818a7da7fd7aeea5dbff1a"
 DOLLY_FILE = "databricks-dolly-15k.jsonl"
+DOLLY_URL = f"https://huggingface.co/datasets/databricks/databricks-dolly-15k/resolve/{DOLLY_REVISION}/{DOLLY_FILE}"
+DOLLY_SHA256 = "2df9083338b4abd6bceb5635764dab5d833b393b55759dffb0959b6fcbf794ec"
 DOLLY_BYTES = 13_000_000  # about its size (at least)
 DOLLY_FIELDS = ("instruction", "context", "response", "category")
 
@@ -38,7 +41,7 @@ def load_instructions(profile: Profile | str | None = None, *, train: int | None
         source = (f'embedded, generated questions ("{examples[0]["instruction"]}" -> "{examples[0]["response"]}")')
         other = 'PROFILE = "book" uses databricks-dolly-15k.'
     else:
-        path = fetch_file(DOLLY_FILE, DOLLY_URL, size=DOLLY_BYTES)
+        path = fetch_file(DOLLY_FILE, DOLLY_URL, file_hash=DOLLY_SHA256, size=DOLLY_BYTES)
         examples = read_dolly(path)
         random.Random(DOLLY_SHUFFLE_SEED).shuffle(examples)
         source = f"databricks-dolly-15k, of its {len(examples):,} examples without a context passage"

@@ -17,7 +17,7 @@ from dlwp_utils.errors import DataError
 from dlwp_utils.profile import Profile, use_profile
 
 # The archive the book (and keras-io's translation examples) download.
-SPA_ENG_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
+SPA_ENG_URL = "https://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
 SPA_ENG_BYTES = 2_600_000  # about the size of spa-eng.zip (at least)
 TEXT_FILE = Path("spa-eng") / "spa.txt"
 EMBEDDED_PAIRS = 4000

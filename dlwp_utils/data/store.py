@@ -222,6 +222,14 @@ def write_failed(err: OSError, folder: Path, what: str, *, needs: int | None = N
                       f"{step} {moved_by} {kept}")
 
 
+def require_space(folder: Path, needs: int | None, what: str, *, kept: str = "Nothing was written.") -> None:
+    """A WriteError (store.write_failed's) unless `folder`'s filesystem has `needs` bytes free; None: no check."""
+    free = _free_space(Path(folder))
+    if needs is not None and free is not None and free < needs:
+        raise write_failed(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder)), folder, what, needs=needs,
+                           kept=kept)
+
+
 def _publish(staged: Path, target: Path, manifest: dict) -> None:
     """Seal `staged` with its manifest and rename it to `target` (a copy finished first elsewhere is kept)."""
     if staged.is_dir():
