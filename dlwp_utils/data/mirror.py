@@ -70,7 +70,7 @@ class Mirror:
                     raise ValueError("'files' is not a mapping")
             except (OSError, urllib.error.URLError, ValueError, KeyError, TypeError) as err:
                 raise DataError(
-                    f"The mirror {self.location} ({MIRROR_ENV}) has no readable {INDEX} ({_reason(err)}). "
+                    f"The mirror {self.location} ({MIRROR_ENV}) has no readable {INDEX} ({error_reason(err)}). "
                     f"Make the mirror with `{FETCH_COMMAND} DIR` on a connected machine and point {MIRROR_ENV} "
                     f"at DIR (or at a server that serves it), or unset {MIRROR_ENV} to download from the internet."
                 ) from None
@@ -100,7 +100,7 @@ class Mirror:
         try:
             reader = urllib.request.urlopen(source, timeout=60) if self.is_url else open(source, "rb")
         except (OSError, urllib.error.URLError) as err:
-            raise DataError(f"Could not read {what} from the mirror ({source}): {_reason(err)}. Check that the "
+            raise DataError(f"Could not read {what} from the mirror ({source}): {error_reason(err)}. Check that the "
                             f"mirror is reachable and complete, or unset {MIRROR_ENV}.") from None
         with reader, open(path, "wb") as out:
             try:
@@ -108,7 +108,7 @@ class Mirror:
             except OSError as err:
                 if store.is_write_failure(err):
                     raise  # the disk, not the mirror: store.build explains it
-                raise DataError(f"Copying {what} from the mirror ({source}) broke off: {_reason(err)}. Run this "
+                raise DataError(f"Copying {what} from the mirror ({source}) broke off: {error_reason(err)}. Run this "
                                 "cell again.") from None
         if path.stat().st_size != entry.get("bytes") or store.sha256_of(path) != entry.get("sha256"):
             raise DataError(f"{what} from the mirror ({source}) does not match the mirror's {INDEX} (its size or "
@@ -184,7 +184,8 @@ def fetch_folder_into_cache(mirror: Mirror, prefix: str, target: Path, what: str
                        redo="copying it from the mirror again")
 
 
-def _reason(err: BaseException) -> str:
+def error_reason(err: BaseException) -> str:
+    """An error in a few words: its type and its reason."""
     reason = getattr(err, "reason", None) or getattr(err, "strerror", None) or err
     return f"{type(err).__name__}: {reason}"
 
