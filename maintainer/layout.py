@@ -7,8 +7,8 @@
     <out>/report.json, report.md               the run report (make run: <out> = build)
     build/index.html, build/notebooks/...      the HTML report of the last run, and its rendered notebooks
 
-`make test` uses <out> = build/test, build/test/rerun for its second run, and writes its steps'
-seconds to build/test/steps.json. build/compile-cache/ keeps compiled programs from one run to the
+`make test` uses <out> = build/test, build/test/rerun for its second run, build/test/book for its
+book path (the book profile from the tests' mirror), and writes its steps' seconds to build/test/steps.json. build/compile-cache/ keeps compiled programs from one run to the
 next (maintainer.compile_cache).
 """
 
@@ -21,6 +21,7 @@ BUILD = REPO_ROOT / "build"
 TEST_OUT = BUILD / "test"  # make test's executed notebooks
 COMPILE_CACHE = BUILD / "compile-cache"  # JAX's and torch.compile's compiled programs, kept between runs
 RERUN = "rerun"  # the second run's folder, inside the first run's
+BOOK_PATH = "book"  # the book path's folder (its runs, fixtures, mirror and cache), inside make test's
 
 
 def chapter_notebooks(root: Path = REPO_ROOT) -> list[Path]:

@@ -8,11 +8,15 @@ backend as its own job, `pytest --nbval-lax` in a fresh process with KERAS_BACKE
 embedded profile (each kernel in a fresh empty working directory; sentinel credentials in the
 environment); with them, every notebook once more, on one backend, through the papermill runner
 of `make run`, in the working directory its first run left behind (a re-run in place: existing
-folders, checkpoints and features must not break it). The jobs share `--workers` slots, longest
+folders, checkpoints and features must not break it); and the book path: every notebook in the
+book profile on every backend, with make run's runner and smaller counts (tests/book_path/plan.py),
+every download from the tests' mirror (tests/book_path/fixtures.py: small files in the real
+formats) served on 127.0.0.1 as DLWP_MIRROR. The jobs share `--workers` slots, longest
 chain first by the committed baseline's seconds, so that chapter 8 on JAX no longer leaves a core
 idle while it runs; (3) the results check: the metrics each executed notebook recorded clear
 their floors, the second run recorded exactly the same metrics, and no sentinel credential
-appears in any executed notebook, log or report; (4) a table of seconds per notebook x backend.
+appears in any executed notebook, log or report; the book path's check (every code cell ran, every
+book-only branch printed its line: tests/results/book_path_check.py); (4) a table of seconds per notebook x backend.
 Every step and job runs even if an earlier one failed; the exit code is 1 if any failed.
 Executed notebooks, their working folders, logs and the second run go where maintainer.layout
 says, under build/test/. JAX's compiled programs are kept in build/compile-cache/ for the next
@@ -22,26 +26,32 @@ run (maintainer.compile_cache).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
 from maintainer import baseline, compile_cache, layout, report
 from maintainer.progress import Progress, duration
 from maintainer.run import Result, kernel_environment, result_of_executed, run_logged, run_notebook, write_report
+from tests.book_path import plan as book_plan
 
 ROOT = layout.REPO_ROOT
 EXECUTED = layout.TEST_OUT
 RERUN = EXECUTED / layout.RERUN
+BOOK = EXECUTED / layout.BOOK_PATH
 # Fake credentials set during the notebook runs: none may show up in any output.
 SENTINELS = {
     "KAGGLE_USERNAME": "dlwp-sentinel-user",
@@ -124,6 +134,48 @@ def rerun_job(notebook: Path, backend: str, env: dict[str, str], results: list[R
                [job_label("nbval", backend, notebook)])
 
 
+def book_job(notebook: Path, backend: str, env: dict[str, str], results: list[Result]) -> Job:
+    """`notebook` in the book profile with make run's runner, from the tests' mirror, with plan.PARAMETERS."""
+    name = layout.relative(notebook).as_posix()
+    expected = book_plan.SECONDS.get(name, 60.0)
+
+    def run() -> tuple[bool, str]:
+        result = run_notebook(notebook, backend, BOOK, profile="book", env=env, parameters=book_plan.PARAMETERS[name],
+                              timeout=max(JOB_TIMEOUT_MIN, JOB_TIMEOUT_FACTOR * expected))
+        results.append(result)
+        return result.status == "passed", result.problem
+
+    return Job(job_label("book", backend, notebook), run, expected)
+
+
+@contextlib.contextmanager
+def book_mirror(base_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The tests' mirror (tests/book_path/fixtures.py) served on 127.0.0.1; yields the book path's environment."""
+    fixtures = BOOK / "fixtures"
+    cache = BOOK / "cache"
+    shutil.rmtree(cache, ignore_errors=True)  # every download goes through the mirror afresh
+    made = subprocess.run([sys.executable, "-m", "tests.book_path.fixtures", str(fixtures)], cwd=ROOT, env=base_env,
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        raise DLWPError(f"The book path's fixtures could not be made:\n{made.stdout[-3000:]}{made.stderr[-3000:]}")
+    handler = functools.partial(_QuietHandler, directory=str(fixtures / "mirror"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = str(ROOT / "tests" / "book_path" / "site")
+    try:
+        yield dict(base_env, **SENTINELS, DLWP_MIRROR=f"http://127.0.0.1:{server.server_address[1]}",
+                   DLWP_CACHE_DIR=str(cache), DLWP_BOOK_PATH_PUBLISHED=str(fixtures / "published.json"),
+                   PYTHONPATH=os.pathsep.join(p for p in (site, base_env.get("PYTHONPATH", "")) if p))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 def job_label(kind: str, backend: str, notebook: Path) -> str:
     """"nbval jax        chapter08/chapter08_image_classification.ipynb" (or "again ..." for the second run)."""
     return f"{kind} {backend:10} {layout.relative(notebook)}"
@@ -180,19 +232,27 @@ def run_jobs(jobs: list[Job], slots: int) -> dict[str, bool]:
 
 
 def notebook_jobs(notebooks: list[Path], backends: list[str], rerun_backend: str, workers: int,
-                  base_env: dict[str, str]) -> bool:
-    """Every notebook under nbval on every backend and again on `rerun_backend`, sharing `workers` slots."""
+                  base_env: dict[str, str], book_path: bool = True) -> bool:
+    """Every notebook under nbval on every backend, again on `rerun_backend`, and (`book_path`) in the book profile
+    from the tests' mirror on every backend, sharing `workers` slots."""
     compile_cache.prune()  # after the unit tests, whose kernels may have been killed while writing
     rerun_results: list[Result] = []
+    book_results: list[Result] = []
     jobs = [nbval_job(nb, backend, dict(base_env, **SENTINELS, KERAS_BACKEND=backend))
             for backend in backends for nb in notebooks]
     if rerun_backend in backends:
         jobs += [rerun_job(nb, rerun_backend, dict(base_env, **SENTINELS), rerun_results) for nb in notebooks]
-    print(f"{len(jobs)} jobs, {workers} at a time, longest chain first", flush=True)
-    outcome = run_jobs(jobs, workers)
+    with contextlib.ExitStack() as stack:
+        if book_path:
+            book_env = stack.enter_context(book_mirror(base_env))
+            jobs += [book_job(nb, backend, book_env, book_results) for backend in backends for nb in notebooks]
+        print(f"{len(jobs)} jobs, {workers} at a time, longest chain first", flush=True)
+        outcome = run_jobs(jobs, workers)
+    order = {str(layout.relative(nb)): i for i, nb in enumerate(notebooks)}
     if rerun_results:
-        order = {str(layout.relative(nb)): i for i, nb in enumerate(notebooks)}
         write_report(sorted(rerun_results, key=lambda r: order.get(r.notebook, 0)), RERUN, "embedded")
+    if book_results:
+        write_report(sorted(book_results, key=lambda r: (r.backend, order.get(r.notebook, 0))), BOOK, "book")
     failed = [label for label, ok in outcome.items() if not ok]
     if failed:
         print("  failed: " + "; ".join(" ".join(label.split()) for label in failed), flush=True)
@@ -244,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true",
                         help="judge by the floors only: the committed baseline records the pinned versions, and other "
                              "versions move the results by a few points (make test-colab, make test-latest)")
+    parser.add_argument("--no-book-path", action="store_true",
+                        help="leave out the book path (every notebook in the book profile from the tests' mirror)")
     parser.add_argument("--rerun-backend", help="backend of the second (determinism) run; default torch if chosen")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter notebook")
     args = parser.parse_args(argv)
@@ -274,9 +336,13 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
         shutil.rmtree(RERUN, ignore_errors=True)
+        for backend in backends:
+            shutil.rmtree(BOOK / backend, ignore_errors=True)
         again = f", each then again on {rerun_backend} (make run's runner)" if rerun_backend in backends else ""
-        plan.append((f"notebooks on {', '.join(backends)}{again}",
-                     lambda: notebook_jobs(notebooks, backends, rerun_backend, args.workers, base_env)))
+        book = "" if args.no_book_path else ", and in the book profile from the tests' mirror"
+        plan.append((f"notebooks on {', '.join(backends)}{again}{book}",
+                     lambda: notebook_jobs(notebooks, backends, rerun_backend, args.workers, base_env,
+                                           book_path=not args.no_book_path)))
     if "results" in parts:
         results_args = ["tests/results/results_check.py", "-q", "--results", str(EXECUTED), "--backends",
                         ",".join(backends), "--rerun-backend", rerun_backend,
@@ -290,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
             return pytest(results_args, base_env, "results")
 
         plan.append(("recorded metrics: floors, baseline, a second run alike, no credentials", check_results))
+        if not args.no_book_path:
+            book_args = ["tests/results/book_path_check.py", "-q", "--results", str(BOOK), "--backends",
+                         ",".join(backends), "--notebooks", ",".join(str(nb) for nb in notebooks)]
+            plan.append(("book path: every cell and every book-only branch ran, from the mirror",
+                         lambda: pytest(book_args, base_env, "book path")))
         plan.append(("the HTML report and JupyterLab in a real browser",
                      lambda: html_and_browser(notebooks, backends, base_env)))
     steps = run_plan(plan)

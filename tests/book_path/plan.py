@@ -20,7 +20,7 @@ PARAMETERS: dict[str, dict[str, object]] = {
     "chapter03/chapter03_tensorflow_pytorch_jax_keras.ipynb": {"NUM_SAMPLES_PER_CLASS": 200, "TRAINING_STEPS": 5,
                                                               "KERAS_EPOCHS": 1},
     "chapter08/chapter08_image_classification.ipynb": {
-        "MNIST_EPOCHS": 1, "TRAIN_PER_CLASS": 16, "VALIDATION_PER_CLASS": 8, "TEST_PER_CLASS": 8,
+        "MNIST_EPOCHS": 1, "TRAIN_PER_CLASS": 8, "VALIDATION_PER_CLASS": 4, "TEST_PER_CLASS": 4,
         "SCRATCH_EPOCHS": 1, "AUGMENTED_EPOCHS": 1, "FEATURES_EPOCHS": 1, "FROZEN_EPOCHS": 1, "FINE_TUNE_EPOCHS": 1,
         "MINI_XCEPTION_EPOCHS": 1, "COMPACT_XCEPTION_PICTURES": 40, "COMPACT_XCEPTION_EPOCHS": 1,
     },
@@ -28,6 +28,17 @@ PARAMETERS: dict[str, dict[str, object]] = {
                                                         "STACK_EPOCHS": 1},
     "chapter15/chapter15_language_models_gemma.ipynb": {"TRAIN_EXAMPLES": 4, "HELD_OUT_EXAMPLES": 4,
                                                          "EVAL_EXAMPLES": 2, "LORA_EPOCHS": 1},
+}
+
+# Seconds of each notebook's book path on this repository's CI machine (2 cores, the slowest backend), for the
+# scheduler's longest-first order and its timeout (maintainer/matrix.py).
+SECONDS: dict[str, float] = {
+    "chapter02/chapter02_mathematical_building_blocks.ipynb": 20.0,
+    "chapter03/chapter03_regression.ipynb": 35.0,
+    "chapter03/chapter03_tensorflow_pytorch_jax_keras.ipynb": 45.0,
+    "chapter08/chapter08_image_classification.ipynb": 150.0,
+    "chapter11/chapter11_sequence_to_sequence.ipynb": 90.0,
+    "chapter15/chapter15_language_models_gemma.ipynb": 90.0,
 }
 
 PROFILE_LINE = r"^Profile: book \("
