@@ -149,10 +149,11 @@ def book_job(notebook: Path, backend: str, env: dict[str, str], results: list[Re
 
 
 @contextlib.contextmanager
-def book_mirror(base_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The tests' mirror (tests/book_path/fixtures.py) served on 127.0.0.1; yields the book path's environment."""
-    fixtures = BOOK / "fixtures"
-    cache = BOOK / "cache"
+def book_mirror(base_env: dict[str, str], folder: Path = BOOK) -> Iterator[dict[str, str]]:
+    """The tests' mirror (tests/book_path/fixtures.py, under `folder`) served on 127.0.0.1; yields the book path's
+    environment."""
+    fixtures = folder / "fixtures"
+    cache = folder / "cache"
     shutil.rmtree(cache, ignore_errors=True)  # every download goes through the mirror afresh
     made = subprocess.run([sys.executable, "-m", "tests.book_path.fixtures", str(fixtures)], cwd=ROOT, env=base_env,
                           capture_output=True, text=True)

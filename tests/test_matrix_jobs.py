@@ -89,3 +89,29 @@ def test_a_notebook_whose_kernel_dies_is_stopped_and_reported_not_waited_for(tmp
         assert seconds < 120 and "dies.log" in detail
     else:  # nbval noticed the dead kernel itself: still a failure, with its output
         assert "dies" in detail
+
+
+def test_the_book_paths_environment_serves_the_mirror_and_puts_the_fixtures_checksums_in_the_kernels(tmp_path):
+    """What the book path's kernels get: DLWP_MIRROR serving the tests' mirror, a fresh cache, and (test markup) the
+    fixtures' checksums in place of the published ones; a plain process keeps the published ones."""
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+
+    from dlwp_utils.data import mirror, mnist
+    from maintainer.matrix import SENTINELS, book_mirror
+
+    show = ("from dlwp_utils.data import instructions, mnist, pretrained, regression; "
+            "print(mnist.MNIST_SHA256, instructions.DOLLY_SHA256, pretrained.IMAGENET_NO_TOP['VGG16'][2])")
+    with book_mirror(dict(os.environ), tmp_path) as env:
+        with urllib.request.urlopen(env["DLWP_MIRROR"] + "/" + mirror.INDEX) as answer:
+            files = json.loads(answer.read())["files"]
+        assert mirror.http_relative(mnist.MNIST_URL) in files
+        assert any(name.startswith("kaggle/models/keras/gemma3/keras/gemma3_1b/") for name in files)
+        assert env["DLWP_CACHE_DIR"] == str(tmp_path / "cache") and env["KAGGLE_KEY"] == SENTINELS["KAGGLE_KEY"]
+        patched = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, check=True)
+    published = json.loads((tmp_path / "fixtures" / "published.json").read_text())["published"]
+    assert patched.stdout.split() == [published["mnist"], published["dolly"], published["imagenet-vgg16"]]
+    plain = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, check=True)
+    assert plain.stdout.split()[0] == mnist.MNIST_SHA256 != published["mnist"]
