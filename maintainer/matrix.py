@@ -172,6 +172,28 @@ def book_mirror(base_env: dict[str, str], folder: Path = BOOK) -> Iterator[dict[
         server.server_close()
 
 
+def book_path_summary(results: list[Result], notebooks: list[Path], backends: list[str]) -> str:
+    """Seconds per notebook x backend of the book path, and the book-only lines each notebook printed."""
+    from tests.results.book_path_check import printed
+
+    seconds = {(r.notebook, r.backend): f"{r.seconds:.0f}" if r.status == "passed" else r.status for r in results}
+    lines = ["\nBook path (book profile from the tests' mirror), seconds:\n",
+             "| notebook | " + " | ".join(backends) + " |", "|---|" + "---:|" * len(backends)]
+    lines += [f"| {layout.relative(nb)} | " + " | ".join(seconds.get((str(layout.relative(nb)), b), "-")
+                                                        for b in backends) + " |" for nb in notebooks]
+    lines.append("\nBook-only branches that ran (their lines, on " + backends[0] + "):")
+    for nb in notebooks:
+        name = layout.relative(nb).as_posix()
+        try:
+            text = printed([c for c in json.loads(layout.executed(BOOK, backends[0], nb).read_text())["cells"]
+                            if c["cell_type"] == "code"])
+        except (OSError, ValueError, KeyError):
+            text = ""
+        for pattern, line in book_plan.book_only_found(name, text).items():
+            lines.append(f"  {name}: {line[:150] if line else 'MISSING ' + pattern}")
+    return "\n".join(lines)
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
@@ -254,6 +276,7 @@ def notebook_jobs(notebooks: list[Path], backends: list[str], rerun_backend: str
         write_report(sorted(rerun_results, key=lambda r: order.get(r.notebook, 0)), RERUN, "embedded")
     if book_results:
         write_report(sorted(book_results, key=lambda r: (r.backend, order.get(r.notebook, 0))), BOOK, "book")
+        print(book_path_summary(book_results, notebooks, backends), flush=True)
     failed = [label for label, ok in outcome.items() if not ok]
     if failed:
         print("  failed: " + "; ".join(" ".join(label.split()) for label in failed), flush=True)

@@ -45,7 +45,7 @@ PROFILE_LINE = r"^Profile: book \("
 BOOK_ONLY: dict[str, list[str]] = {
     "chapter02/chapter02_mathematical_building_blocks.ipynb": [r"^MNIST: [\d,]+ train / [\d,]+ test digits from .*mnist\.npz"],
     "chapter03/chapter03_regression.ipynb": [r"^House prices: California housing .* from .*california_housing\.npz"],
-    "chapter03/chapter03_tensorflow_pytorch_jax_keras.ipynb": [],
+    "chapter03/chapter03_tensorflow_pytorch_jax_keras.ipynb": [r'^torch\.compile\(backend="inductor"\): first call'],
     "chapter08/chapter08_image_classification.ipynb": [
         r"^MNIST: [\d,]+ train / [\d,]+ test digits from .*mnist\.npz",
         r"^Dogs vs cats: the Kaggle competition's train\.zip, extracted in ",
@@ -57,3 +57,14 @@ BOOK_ONLY: dict[str, list[str]] = {
         r"^Instructions: databricks-dolly-15k, of its [\d,]+ examples without a context passage",
     ],
 }
+
+
+def book_only_found(notebook: str, text: str) -> dict[str, str | None]:
+    """Each book-only line expected of `notebook` (the profile's first), and the printed line that matched it, or None."""
+    import re
+
+    found = {}
+    for pattern in [PROFILE_LINE, *BOOK_ONLY[notebook]]:
+        match = re.search(pattern + r".*$", text, re.M)
+        found[pattern] = match.group(0) if match else None
+    return found

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from maintainer import layout
-from tests.book_path.plan import BOOK_ONLY, PARAMETERS, PROFILE_LINE
+from tests.book_path.plan import BOOK_ONLY, PARAMETERS, book_only_found
 
 
 def executed_cells(results: Path, notebook: str, backend: str) -> list[dict]:
@@ -46,8 +46,8 @@ def test_every_code_cell_ran_and_completed(results, notebook, backend):
 
 
 def test_the_book_only_branches_ran(results, notebook, backend):
-    text = printed(executed_cells(results, notebook, backend))
-    missing = [line for line in [PROFILE_LINE, *BOOK_ONLY[notebook]] if not re.search(line, text, re.M)]
+    found = book_only_found(notebook, printed(executed_cells(results, notebook, backend)))
+    missing = [pattern for pattern, line in found.items() if line is None]
     assert not missing, f"{notebook} on {backend}: the book-only lines {missing} were not printed"
 
 
