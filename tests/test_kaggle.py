@@ -209,3 +209,26 @@ def test_no_download_is_attempted_without_credentials(no_credentials):
     with pytest.raises(KaggleError, match="none were found"):
         kaggle_download(lambda: called.append(1) or "x", what="x", page="p", consent="c")
     assert called == []
+
+
+def test_a_download_bigger_than_the_free_space_stops_before_it_starts(env_credentials, tmp_path, monkeypatch):
+    import shutil
+
+    from dlwp_utils.errors import WriteError
+
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
+    free = shutil.disk_usage(tmp_path).free
+    called = []
+    with pytest.raises(WriteError, match=r"the disk is full.*it needs about") as err:
+        kaggle_download(lambda: called.append(1) or "x", what="the Gemma preset gemma3_1b", page="p", consent="c",
+                        size=free * 2)
+    assert called == [] and "kagglehub" in str(err.value) and SECRET not in str(err.value)
+
+
+def test_the_gemma_download_asks_for_the_presets_size(env_credentials, monkeypatch):
+    from dlwp_utils.data import gemma
+
+    asked = {}
+    monkeypatch.setattr(gemma, "kaggle_download", lambda download, **kwargs: asked.update(kwargs) or "/x")
+    gemma.real_preset("gemma3_1b")
+    assert asked["size"] == 999_885_952 * gemma.BYTES_PER_STORED_PARAMETER
