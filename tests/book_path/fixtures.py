@@ -3,7 +3,9 @@ laid out as DLWP_MIRROR expects (dlwp_utils.data.mirror), made by the tests.
 
     python -m tests.book_path.fixtures DIR      # writes DIR (once: kept while its recipe is the same)
 
-    DIR/mirror/...             the mirror, with its index.json
+    DIR/internet/<host>/<path>  the HTTP files, as a server on 127.0.0.1 serves them in place of the internet
+    DIR/kaggle/...             the Kaggle files, as a fake kagglehub hands them out
+    DIR/mirror/...             the mirror, with its index.json, made from those two by the fetch command itself
     DIR/published.json         the fixtures' checksums, which stand in for the published ones in the kernels
                                (tests/book_path/site/sitecustomize.py): the fixtures are not the real files
 
@@ -33,7 +35,7 @@ import numpy as np
 
 from dlwp_utils.data.store import sha256_of as sha256
 
-RECIPE = 3  # bump when a fixture changes: the folder is made again
+RECIPE = 4  # bump when a fixture changes: the folder is made again
 PER_CLASS = 40  # pictures per class in train.zip (the book path's subsets take fewer)
 SPA_ENG_PAIRS = 400
 DOLLY_RECORDS = 120
@@ -103,38 +105,91 @@ def copy_gemma(folder: Path) -> None:
 
 
 def make(root: Path) -> Path:
-    """Write the mirror and published.json under `root`, unless a complete one of this recipe is there."""
-    from dlwp_utils.data import cats_vs_dogs, gemma, instructions, mnist, pretrained, regression, spa_eng
+    """Write the mirror and published.json under `root`, unless a complete one of this recipe is there.
+
+    The fixtures are placed in `root/internet`, laid out by host and path, which a server on 127.0.0.1
+    serves as the internet; the Kaggle files beside, for a fake kagglehub. The mirror is then made from
+    them by the fetch command itself (dlwp_utils.data.mirror_fetch), as an instructor makes one.
+    """
+    from dlwp_utils.data import cats_vs_dogs, instructions, mnist, pretrained, regression, spa_eng
     from dlwp_utils.data import mirror as mirrors
 
     done = root / "published.json"
     if done.is_file() and json.loads(done.read_text()).get("recipe") == RECIPE:
         return root
     shutil.rmtree(root, ignore_errors=True)
-    folder = root / "mirror"
+    internet, kaggle = root / "internet", root / "kaggle"
     published: dict[str, str] = {}
 
-    def place(relative: str, write) -> Path:
+    def place(folder: Path, relative: str, write) -> Path:
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         write(path)
         return path
 
-    published["mnist"] = sha256(place(mirrors.http_relative(mnist.MNIST_URL), write_mnist))
+    published["mnist"] = sha256(place(internet, mirrors.http_relative(mnist.MNIST_URL), write_mnist))
     for name, spec in regression.DATASETS.items():
-        published[f"house-prices-{name}"] = sha256(place(mirrors.http_relative(spec.url),
+        published[f"house-prices-{name}"] = sha256(place(internet, mirrors.http_relative(spec.url),
                                                          lambda p, n=name: write_house_prices(p, n)))
     for model, (_, origin, _, _) in pretrained.IMAGENET_NO_TOP.items():
-        published[f"imagenet-{model.lower()}"] = md5(place(mirrors.http_relative(origin), write_vgg16))
-    published["spa-eng"] = sha256(place(mirrors.http_relative(spa_eng.SPA_ENG_URL), write_spa_eng))
-    published["dolly"] = sha256(place(mirrors.http_relative(instructions.DOLLY_URL), write_dolly))
-    place(mirrors.competition_relative(cats_vs_dogs.COMPETITION, "train.zip"), write_train_zip)
-    copy_gemma(folder / mirrors.model_relative(gemma.kaggle_handle(BOOK_PRESET)))
-    files = {p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256(p)}
-             for p in sorted(folder.rglob("*")) if p.is_file()}
-    (folder / mirrors.INDEX).write_text(json.dumps({"files": files}, indent=1) + "\n")
+        published[f"imagenet-{model.lower()}"] = md5(place(internet, mirrors.http_relative(origin), write_vgg16))
+    published["spa-eng"] = sha256(place(internet, mirrors.http_relative(spa_eng.SPA_ENG_URL), write_spa_eng))
+    published["dolly"] = sha256(place(internet, mirrors.http_relative(instructions.DOLLY_URL), write_dolly))
+    place(kaggle, "train.zip", write_train_zip)
+    copy_gemma(kaggle / BOOK_PRESET / "3")
+    fetch_mirror(root / "mirror", internet, kaggle, published)
     done.write_text(json.dumps({"recipe": RECIPE, "published": published}, indent=1) + "\n")  # last: marks it whole
     return root
+
+
+def fetch_mirror(folder: Path, internet: Path, kaggle: Path, published: dict[str, str]) -> None:
+    """`python -m dlwp_utils.data.mirror fetch`'s own code, with the internet and Kaggle stood in for:
+    every URL is served from `internet` on 127.0.0.1, kagglehub hands out the files in `kaggle`, and
+    the fixtures' checksums stand in for the published ones."""
+    import functools
+    import http.server
+    import os
+    import threading
+    import urllib.parse
+    import urllib.request
+    from unittest import mock
+
+    import kagglehub
+
+    from dlwp_utils.data import mirror_fetch
+    from tests.book_path.site.sitecustomize import use_fixture_checksums
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(internet)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local = f"http://127.0.0.1:{server.server_address[1]}"
+    real_urlopen = urllib.request.urlopen
+
+    def urlopen(request, *args, **kwargs):  # https://host/path -> the local internet's /host/path
+        url = request.full_url if isinstance(request, urllib.request.Request) else request
+        parts = urllib.parse.urlsplit(url)
+        rewritten = f"{local}/{parts.netloc}{parts.path}"
+        if isinstance(request, urllib.request.Request):
+            request = urllib.request.Request(rewritten, headers=dict(request.header_items()))
+        else:
+            request = rewritten
+        return real_urlopen(request, *args, **kwargs)
+
+    use_fixture_checksums(published)
+    credentials = {"KAGGLE_USERNAME": "dlwp-fixture-user", "KAGGLE_KEY": "dlwpfixturekey000000000000000000"}
+    try:
+        with mock.patch.object(urllib.request, "urlopen", urlopen), mock.patch.dict(os.environ, credentials), \
+                mock.patch.object(kagglehub, "competition_download", lambda *a, **k: str(kaggle / "train.zip")), \
+                mock.patch.object(kagglehub, "model_download", lambda *a, **k: str(kaggle / BOOK_PRESET / "3")):
+            problems = mirror_fetch.fetch(folder, presets=[BOOK_PRESET])
+    finally:
+        server.shutdown()
+        server.server_close()
+    if problems:
+        raise SystemExit("fetch could not make the book path's mirror:\n" + "\n".join(problems))
 
 
 if __name__ == "__main__":

@@ -8,15 +8,19 @@ import dataclasses
 import json
 import os
 
-_PUBLISHED = os.environ.get("DLWP_BOOK_PATH_PUBLISHED")
-if _PUBLISHED:
-    with open(_PUBLISHED, encoding="utf-8") as _file:
-        _fixtures = json.load(_file)["published"]
+
+def use_fixture_checksums(fixtures: dict[str, str]) -> None:
+    """The loaders' published checksums replaced by the fixtures' (tests/book_path/fixtures.py's published.json)."""
     from dlwp_utils.data import instructions, mnist, pretrained, regression
 
-    mnist.MNIST_SHA256 = _fixtures["mnist"]
-    instructions.DOLLY_SHA256 = _fixtures["dolly"]
-    for _name, _spec in list(regression.DATASETS.items()):
-        regression.DATASETS[_name] = dataclasses.replace(_spec, sha256=_fixtures[f"house-prices-{_name}"])
-    for _model, (_fname, _origin, _md5, _size) in list(pretrained.IMAGENET_NO_TOP.items()):
-        pretrained.IMAGENET_NO_TOP[_model] = (_fname, _origin, _fixtures[f"imagenet-{_model.lower()}"], _size)
+    mnist.MNIST_SHA256 = fixtures["mnist"]
+    instructions.DOLLY_SHA256 = fixtures["dolly"]
+    for name, spec in list(regression.DATASETS.items()):
+        regression.DATASETS[name] = dataclasses.replace(spec, sha256=fixtures[f"house-prices-{name}"])
+    for model, (fname, origin, _, size) in list(pretrained.IMAGENET_NO_TOP.items()):
+        pretrained.IMAGENET_NO_TOP[model] = (fname, origin, fixtures[f"imagenet-{model.lower()}"], size)
+
+
+if os.environ.get("DLWP_BOOK_PATH_PUBLISHED"):
+    with open(os.environ["DLWP_BOOK_PATH_PUBLISHED"], encoding="utf-8") as file:
+        use_fixture_checksums(json.load(file)["published"])
