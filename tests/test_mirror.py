@@ -269,3 +269,17 @@ def test_the_command_line(internet, tmp_path, capsys):
     with pytest.raises(SystemExit):
         mirror.main(["fetch", str(tmp_path / "m"), "--only", "imagenet"])
     assert "unknown imagenet" in capsys.readouterr().err
+
+
+def test_the_progress_bar_redraws_one_line_on_a_terminal_and_stays_quiet_in_a_log():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen, log = Terminal(), io.StringIO()
+    for out in (screen, log):
+        bar = mirror_fetch.Progress("mnist", 2_000_000, out)
+        bar.show(1_000_000)
+        bar.finish(2_000_000)
+    assert "\r  mnist: 1.0 MB / 2.0 MB ( 50%)" in screen.getvalue() and "2.0 MB downloaded" in screen.getvalue()
+    assert log.getvalue() == ""

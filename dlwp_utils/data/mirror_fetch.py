@@ -119,10 +119,11 @@ class Progress:
 
     def __init__(self, label: str, total: int | None, out: TextIO) -> None:
         self.label, self.total, self.out, self.shown = label, total, out, 0.0
+        self.live = bool(getattr(out, "isatty", lambda: False)())  # a log file gets the last line only
 
     def show(self, done: int) -> None:
         """Redraw the line, at most ten times a second."""
-        if time.monotonic() - self.shown > 0.1:
+        if self.live and time.monotonic() - self.shown > 0.1:
             self.shown = time.monotonic()
             of = f" / {_mb(self.total)} ({100 * done / self.total:3.0f}%)" if self.total else ""
             self.out.write(f"\r  {self.label}: {_mb(done)}{of}")
@@ -130,7 +131,8 @@ class Progress:
 
     def finish(self, done: int) -> None:
         """End the line with the size that arrived."""
-        self.out.write(f"\r  {self.label}: {_mb(done)} downloaded{' ' * 20}\n")
+        if self.live:
+            self.out.write(f"\r  {self.label}: {_mb(done)} downloaded{' ' * 20}\n")
 
 
 def fetch_http(folder: Path, index: Index, source: HttpSource, out: TextIO) -> None:
