@@ -16,8 +16,9 @@ PUBLISH ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dlwp-installed
 BENCH_OUT := $(if $(PUBLISH),benchmarks,build/bench)
+BOOK_COST_OUT := $(if $(PUBLISH),benchmarks/book-cost,build/book-cost)
 
-.PHONY: help setup run test baseline spread bench lab hygiene clean test-colab test-latest colab-constraints standin tiny-gemma
+.PHONY: help setup run test baseline spread bench book-cost lab hygiene clean test-colab test-latest colab-constraints standin tiny-gemma
 
 help:
 	@echo "Targets:"
@@ -28,6 +29,9 @@ help:
 	@echo "  make spread     run notebooks under what another machine changes (threads, ISA, seeds) -> tests/results/spread/"
 	@echo "                  (the baseline's tolerances; NOTEBOOKS= VARIATIONS= to choose; about an hour for all)"
 	@echo "  make bench      ms per training step per backend and native PyTorch -> $(BENCH_OUT)/ (PUBLISH=1: benchmarks/)"
+	@echo "  make book-cost  each notebook's minutes and peak memory at the book's sizes on a free T4 -> $(BOOK_COST_OUT)/"
+	@echo "                  (estimated from models measured here; PUBLISH=1: benchmarks/book-cost/; BACKENDS= NOTEBOOKS="
+	@echo "                  to choose; about 15 minutes a backend on 2 CPU cores)"
 	@echo "  make lab        JupyterLab in the venv on 127.0.0.1, KERAS_BACKEND = the first of BACKENDS"
 	@echo "  make hygiene    the notebook checks alone"
 	@echo "  make setup      create $(VENV) and install requirements.txt and dlwp_utils (the others do it themselves)"
@@ -74,6 +78,11 @@ spread: setup
 # PyTorch, in interleaved rounds (about 10 minutes on 2 CPU cores).
 bench: setup
 	$(PY) -m maintainer.bench --backends "$(BACKENDS)" --out "$(BENCH_OUT)"
+
+# Not part of `make test`: each notebook's heaviest models at the book's sizes, one process each (peak memory,
+# step times), and its minutes on a free Colab T4 estimated from its step counts (maintainer/book_cost.py).
+book-cost: setup
+	$(PY) -m maintainer.book_cost $(NOTEBOOKS) --backends "$(BACKENDS)" --out "$(BOOK_COST_OUT)"
 
 lab: setup
 	@$(PY) -c "from dlwp_utils.backend import parse_backends; import sys; parse_backends('$(BACKENDS)')" || exit 2
