@@ -35,6 +35,17 @@ from maintainer.hygiene import source
 from maintainer.progress import Progress, duration
 
 DEFAULT_TIMEOUT = 1800  # seconds per notebook
+# The book profile's notebooks at the book's sizes: minutes on a free Colab T4, as `make book-cost` estimated them
+# (benchmarks/book-cost/book_cost.md); each may run BOOK_TIMEOUT_FACTOR times that, and at least DEFAULT_TIMEOUT.
+BOOK_T4_MINUTES = {
+    "chapter02/chapter02_mathematical_building_blocks.ipynb": 2,
+    "chapter03/chapter03_regression.ipynb": 4,
+    "chapter03/chapter03_tensorflow_pytorch_jax_keras.ipynb": 2,
+    "chapter08/chapter08_image_classification.ipynb": 64,
+    "chapter11/chapter11_sequence_to_sequence.ipynb": 60,
+    "chapter15/chapter15_language_models_gemma.ipynb": 26,
+}
+BOOK_TIMEOUT_FACTOR = 3  # room for the estimate's assumptions (the T4's efficiency, compilation, downloads)
 
 
 @dataclass
@@ -92,6 +103,12 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
     elif status == "failed":
         result.problem = _failure(nb, log_path)
     return result
+
+
+def notebook_timeout(notebook: Path, profile: str) -> float:
+    """Seconds `notebook` may run in `profile`: DEFAULT_TIMEOUT, or in the book profile its T4 estimate x the factor."""
+    minutes = BOOK_T4_MINUTES.get(layout.relative(notebook).as_posix(), 0) if profile == "book" else 0
+    return max(DEFAULT_TIMEOUT, BOOK_TIMEOUT_FACTOR * 60 * minutes)
 
 
 def kernel_environment(env: Mapping[str, str]) -> dict[str, str]:
@@ -216,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default=",".join(BACKENDS), help="e.g. jax,torch (default: all three)")
     parser.add_argument("--profile", default="embedded", choices=sorted(PROFILES))
     parser.add_argument("--out", type=Path, default=Path("build"))
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook")
+    parser.add_argument("--timeout", type=float, help=f"seconds per notebook (default {DEFAULT_TIMEOUT}; the book "
+                        f"profile: each notebook's T4 estimate x {BOOK_TIMEOUT_FACTOR}, at least that)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once")
     parser.add_argument("--html", type=Path, metavar="FOLDER",
                         help="also write the HTML report (index.html and the rendered notebooks) into FOLDER")
@@ -247,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     def one(index: int) -> Result:
         notebook, backend = tasks[index]
         try:
-            result = run_notebook(notebook, backend, args.out, args.profile, args.timeout,
+            result = run_notebook(notebook, backend, args.out, args.profile,
+                                  args.timeout or notebook_timeout(notebook, args.profile),
                                   reuse_work_of=args.reuse_work_of)
         except OSError as err:  # the runner itself could not work: report it, go on with the others
             result = Result(str(notebook), backend, "failed", 0.0, problem=f"runner error: {err}")

@@ -73,3 +73,19 @@ def test_runs_are_fresh_by_default_and_in_place_when_reusing_an_earlier_runs_fol
     assert seen == [1, 1, 2, 3]
     assert (layout.work_dir(first, "torch", nb) / "runs.txt").read_text() == "3"
     assert not layout.work_dir(second, "torch", nb).exists()
+
+
+def test_the_book_profile_lets_each_notebook_run_its_t4_estimate_times_the_factor():
+    committed = layout.REPO_ROOT / "benchmarks" / "book-cost" / "book_cost.json"
+    estimates = [n for n in json.loads(committed.read_text())["notebooks"] if "t4_minutes" in n]
+    assert {n["notebook"] for n in estimates} == set(run.BOOK_T4_MINUTES)
+    for n in estimates:
+        allowed = run.notebook_timeout(layout.REPO_ROOT / n["notebook"], "book")
+        assert allowed >= run.BOOK_TIMEOUT_FACTOR * 60 * n["t4_minutes"], (
+            f"{committed} estimates {n['t4_minutes']:.0f} minutes for {n['notebook']} on {n['backend']}: raise its "
+            "BOOK_T4_MINUTES in maintainer/run.py to at least that")
+    chapter08 = layout.REPO_ROOT / "chapter08" / "chapter08_image_classification.ipynb"
+    estimate = max(n["t4_minutes"] for n in estimates if n["notebook"] == layout.relative(chapter08).as_posix())
+    assert run.notebook_timeout(chapter08, "book") > 60 * estimate > run.DEFAULT_TIMEOUT
+    assert run.notebook_timeout(chapter08, "embedded") == run.DEFAULT_TIMEOUT
+    assert run.notebook_timeout(layout.REPO_ROOT / "elsewhere.ipynb", "book") == run.DEFAULT_TIMEOUT
