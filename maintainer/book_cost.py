@@ -493,6 +493,26 @@ def peak_host_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def peak_since_reset_bytes() -> int | None:
+    """The peak resident memory since reset_host_peak() (Linux's VmHWM), or None where /proc has none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def reset_host_peak() -> None:
+    """Start VmHWM again from the memory in use now (Linux: "5" into clear_refs), so that a spike while
+    importing and starting the runtime does not hide the model's own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 def peak_accelerator_bytes(backend: str) -> int | None:
     """The peak memory in use on the first GPU, or None without one."""
     if backend == "torch":
@@ -548,8 +568,11 @@ def measure_case(spec: CaseSpec, sizes: dict[str, Any], count: int) -> dict[str,
         import keras_hub  # noqa: F401  (its import is part of the baseline, not of the model)
     backend = keras.backend.backend()
     start_runtime()
+    reset_host_peak()
+    in_use = peak_since_reset_bytes()  # just after the reset: the memory in use now
     row: dict[str, Any] = {"case": spec.name, "notebook": spec.notebook, "backend": backend, "sizes": sizes,
-                           "device": describe_keras_backend(backend), "baseline_bytes": peak_host_bytes()}
+                           "device": describe_keras_backend(backend),
+                           "baseline_bytes": in_use if in_use is not None else peak_host_bytes()}
     try:
         start = time.perf_counter()
         work = spec.build(**sizes)
@@ -571,7 +594,8 @@ def measure_case(spec: CaseSpec, sizes: dict[str, Any], count: int) -> dict[str,
         traceback.print_exc()
         row["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
     row["host_peak_bytes"] = peak_host_bytes()
-    row["host_model_bytes"] = row["host_peak_bytes"] - row["baseline_bytes"]
+    since = peak_since_reset_bytes()
+    row["host_model_bytes"] = (since if since is not None else row["host_peak_bytes"]) - row["baseline_bytes"]
     row["gpu_peak_bytes"] = peak_accelerator_bytes(backend)
     return row
 
