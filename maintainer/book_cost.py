@@ -593,8 +593,8 @@ def measure_case(spec: CaseSpec, sizes: dict[str, Any], count: int) -> dict[str,
     except Exception as err:  # a case failing (out of memory, an API change) is a result, not a crash
         traceback.print_exc()
         row["error"] = f"{type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
-    row["host_peak_bytes"] = peak_host_bytes()
     since = peak_since_reset_bytes()
+    row["host_peak_bytes"] = max(peak_host_bytes(), since or 0)  # ru_maxrss and VmHWM round differently
     row["host_model_bytes"] = (since if since is not None else row["host_peak_bytes"]) - row["baseline_bytes"]
     row["gpu_peak_bytes"] = peak_accelerator_bytes(backend)
     return row

@@ -141,4 +141,5 @@ def test_a_measurement_process_reports_more_host_memory_for_a_bigger_model(tmp_p
         assert row["train_s"] > 0 and row["train_first_s"] >= row["train_s"]
     # 25.7 million float32 weights (103 MB) and RMSprop's slot for each, at least, above the small one's
     assert big["host_model_bytes"] - small["host_model_bytes"] > 2 * 4 * 784 * 32768
-    assert big["host_peak_bytes"] > small["host_peak_bytes"]
+    # the process's peak may be a spike while importing, the same for both, so only "no lower than the model's"
+    assert big["host_peak_bytes"] >= big["baseline_bytes"] + big["host_model_bytes"]
