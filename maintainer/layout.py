@@ -21,6 +21,7 @@ BUILD = REPO_ROOT / "build"
 TEST_OUT = BUILD / "test"  # make test's executed notebooks
 COMPILE_CACHE = BUILD / "compile-cache"  # JAX's and torch.compile's compiled programs, kept between runs
 RERUN = "rerun"  # the second run's folder, inside the first run's
+RERUN_FIRST = "rerun-first"  # the first of a second-run pair at smaller counts (matrix.SECOND_RUN), beside it
 BOOK_PATH = "book"  # the book path's folder (its runs, fixtures, mirror and cache), inside make test's
 
 

@@ -8,7 +8,8 @@ backend as its own job, `pytest --nbval-lax` in a fresh process with KERAS_BACKE
 embedded profile (each kernel in a fresh empty working directory; sentinel credentials in the
 environment); with them, every notebook once more, on one backend, through the papermill runner
 of `make run`, in the working directory its first run left behind (a re-run in place: existing
-folders, checkpoints and features must not break it); and the book path: every notebook in the
+folders, checkpoints and features must not break it; for the slow notebooks, both runs at smaller
+counts that take the same code path: SECOND_RUN); and the book path: every notebook in the
 book profile on every backend, with make run's runner and smaller counts (tests/book_path/plan.py),
 every download from the tests' mirror (tests/book_path/fixtures.py: small files in the real
 formats) served on 127.0.0.1 as DLWP_MIRROR. The jobs share `--workers` slots, longest
@@ -51,6 +52,7 @@ from tests.book_path import plan as book_plan
 ROOT = layout.REPO_ROOT
 EXECUTED = layout.TEST_OUT
 RERUN = EXECUTED / layout.RERUN
+RERUN_FIRST = EXECUTED / layout.RERUN_FIRST
 BOOK = EXECUTED / layout.BOOK_PATH
 # Fake credentials set during the notebook runs: none may show up in any output.
 SENTINELS = {
@@ -122,16 +124,48 @@ def nbval_job(notebook: Path, backend: str, env: dict[str, str]) -> Job:
     return Job(job_label("nbval", backend, notebook), run, expected)
 
 
-def rerun_job(notebook: Path, backend: str, env: dict[str, str], results: list[Result]) -> Job:
-    """`notebook` again with make run's papermill runner, in the working folder its nbval run left behind."""
+# The second run checks that a notebook records the same metrics again (determinism) and that it runs
+# again in the folder an earlier run left behind (checkpoints, subsets, features already there). Both
+# depend on the code path and the seeds, not on the counts. So the slow notebooks run twice at these
+# smaller counts, which take the same path (every section, every checkpoint, two epochs where a callback
+# keeps the best one), with make run's runner: first in a fresh folder, then again in the folder it left.
+# The other notebooks run again, at their own counts, in the folder their nbval run left. notebook ->
+# (papermill parameters, seconds of one run on the rerun backend here, for the scheduler).
+SECOND_RUN: dict[str, tuple[dict[str, object], float]] = {
+    "chapter08/chapter08_image_classification.ipynb": ({
+        "MNIST_EPOCHS": 2, "TRAIN_PER_CLASS": 16, "VALIDATION_PER_CLASS": 16, "TEST_PER_CLASS": 16,
+        "SCRATCH_EPOCHS": 2, "AUGMENTED_EPOCHS": 2, "FEATURES_EPOCHS": 2, "FROZEN_EPOCHS": 2, "FINE_TUNE_EPOCHS": 2,
+        "MINI_XCEPTION_EPOCHS": 2, "COMPACT_XCEPTION_PICTURES": 200, "COMPACT_XCEPTION_EPOCHS": 2,
+    }, 90.0),
+}
 
-    def run() -> tuple[bool, str]:
-        result = run_notebook(notebook, backend, RERUN, reuse_work_of=EXECUTED, env=env)
+
+def second_run_first(notebook: Path) -> Path:
+    """The output folder of the run that `notebook`'s second run repeats: its nbval run's, or that of the first
+    of its pair at SECOND_RUN's counts."""
+    return RERUN_FIRST if layout.relative(notebook).as_posix() in SECOND_RUN else EXECUTED
+
+
+def second_run_jobs(notebook: Path, backend: str, env: dict[str, str], results: list[Result]) -> list[Job]:
+    """`notebook` again with make run's papermill runner, in the working folder an earlier run left behind: its
+    nbval run's, or (SECOND_RUN) a first run's at smaller counts, run just before."""
+    name = layout.relative(notebook).as_posix()
+    parameters, seconds = SECOND_RUN.get(name, (None, expected_seconds(notebook, backend)))
+    first = second_run_first(notebook)
+
+    def run_first() -> tuple[bool, str]:
+        result = run_notebook(notebook, backend, RERUN_FIRST, env=env, parameters=parameters)
+        return result.status == "passed", result.problem
+
+    def run_again() -> tuple[bool, str]:
+        result = run_notebook(notebook, backend, RERUN, reuse_work_of=first, env=env, parameters=parameters)
         results.append(result)
         return result.status == "passed", result.problem
 
-    return Job(job_label("again", backend, notebook), run, expected_seconds(notebook, backend),
-               [job_label("nbval", backend, notebook)])
+    if parameters is None:
+        return [Job(job_label("again", backend, notebook), run_again, seconds, [job_label("nbval", backend, notebook)])]
+    return [Job(job_label("first", backend, notebook), run_first, seconds),
+            Job(job_label("again", backend, notebook), run_again, seconds, [job_label("first", backend, notebook)])]
 
 
 def book_job(notebook: Path, backend: str, env: dict[str, str], results: list[Result]) -> Job:
@@ -264,7 +298,8 @@ def notebook_jobs(notebooks: list[Path], backends: list[str], rerun_backend: str
     jobs = [nbval_job(nb, backend, dict(base_env, **SENTINELS, KERAS_BACKEND=backend))
             for backend in backends for nb in notebooks]
     if rerun_backend in backends:
-        jobs += [rerun_job(nb, rerun_backend, dict(base_env, **SENTINELS), rerun_results) for nb in notebooks]
+        jobs += [job for nb in notebooks
+                 for job in second_run_jobs(nb, rerun_backend, dict(base_env, **SENTINELS), rerun_results)]
     with contextlib.ExitStack() as stack:
         if book_path:
             book_env = stack.enter_context(book_mirror(base_env))
@@ -360,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
         shutil.rmtree(RERUN, ignore_errors=True)
+        shutil.rmtree(RERUN_FIRST, ignore_errors=True)
         for backend in backends:
             shutil.rmtree(BOOK / backend, ignore_errors=True)
         again = f", each then again on {rerun_backend} (make run's runner)" if rerun_backend in backends else ""

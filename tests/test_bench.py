@@ -171,6 +171,13 @@ def test_rounds_rotate_so_that_no_engine_always_goes_first():
     assert tf[0] == "tensorflow" and tf[1][-1] == "mnist_dense,rnn_cells"
     assert xla[0] == "tensorflow (jit_compile=True)" and xla[1][-3:] == ["true", "--models", "rnn_cells"]
     assert len(engine_plan(["tensorflow"], ["mnist_dense"], variants=True, native=False, compiled=False)) == 1
+    # torch's jit_compile=True (torch.compile) on every model; JAX's XLA:CPU options on the convolutions only
+    [torch, compiled] = engine_plan(["torch"], ["mnist_dense"], variants=True, native=False, compiled=False)
+    assert compiled[0] == "torch (jit_compile=True)" and compiled[1][-3:] == ["true", "--models", "mnist_dense"]
+    jax_plan = engine_plan(["jax"], ["mnist_dense", "scratch_convnet"], variants=True, native=False, compiled=False)
+    assert [e for e, _, _ in jax_plan] == ["jax", "jax (XLA oneDNN)", "jax (XLA XNNPACK)"]
+    assert all(args[-1] == "scratch_convnet" and env["XLA_FLAGS"].startswith("--xla_cpu_use_")
+               for _, args, env in jax_plan[1:])
 
 
 def _rows(model, engine, values, key="train_ms", params=10):

@@ -115,3 +115,51 @@ def test_the_book_paths_environment_serves_the_mirror_and_puts_the_fixtures_chec
     assert patched.stdout.split() == [published["mnist"], published["dolly"], published["imagenet-vgg16"]]
     plain = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, check=True)
     assert plain.stdout.split()[0] == mnist.MNIST_SHA256 != published["mnist"]
+
+
+def test_a_slow_notebook_runs_twice_at_smaller_counts_and_the_others_again_after_their_nbval_run(monkeypatch):
+    """The second run's jobs: SECOND_RUN's notebooks as a pair at its counts, the second in the first's folder;
+    the others once, in the folder of their nbval run, at their own counts."""
+    from maintainer import layout, matrix
+
+    calls: list[tuple] = []
+
+    def fake_run(notebook, backend, out_dir, reuse_work_of=None, env=None, parameters=None, **_):
+        calls.append((out_dir, reuse_work_of, parameters))
+        return matrix.Result(layout.relative(notebook).as_posix(), backend, "passed", 1.0, {})
+
+    monkeypatch.setattr(matrix, "run_notebook", fake_run)
+    [slow_name] = [n for n in matrix.SECOND_RUN if n.startswith("chapter08/")]
+    slow, quick = layout.REPO_ROOT / slow_name, layout.REPO_ROOT / "chapter02/chapter02_mathematical_building_blocks.ipynb"
+    results: list = []
+    first, again = matrix.second_run_jobs(slow, "torch", {}, results)
+    [only] = matrix.second_run_jobs(quick, "torch", {}, results)
+    assert first.label.startswith("first") and again.after == [first.label]
+    assert only.after == [matrix.job_label("nbval", "torch", quick)]
+    nbval = Job(only.after[0], lambda: (True, ""), 1.0)
+    assert all(run_jobs([first, again, nbval, only], slots=1).values())
+    parameters = matrix.SECOND_RUN[slow_name][0]
+    assert calls[:2] == [(matrix.RERUN_FIRST, None, parameters), (matrix.RERUN, matrix.RERUN_FIRST, parameters)]
+    assert calls[2] == (matrix.RERUN, matrix.EXECUTED, None)
+    assert len(results) == 2  # the second runs, for their report; the first of a pair is not one
+    assert matrix.second_run_first(slow) == matrix.RERUN_FIRST and matrix.second_run_first(quick) == matrix.EXECUTED
+
+
+def test_the_second_runs_counts_are_smaller_values_of_the_notebooks_own_parameters():
+    """papermill sets an unknown name without a word: a renamed parameter would make the pair run at full size."""
+    import json
+
+    from maintainer import layout, matrix
+
+    class EmbeddedProfile:
+        by_profile = staticmethod(lambda book, embedded: embedded)
+
+    for name, (parameters, _) in matrix.SECOND_RUN.items():
+        cell = next("".join(c["source"]) for c in json.loads((layout.REPO_ROOT / name).read_text())["cells"]
+                    if "parameters" in c["metadata"].get("tags", []))
+        nbval_run: dict = {"dlwp": EmbeddedProfile}
+        exec(cell, nbval_run)
+        for key, value in parameters.items():
+            assert key in nbval_run, f"{name} has no parameter {key}"
+            assert 1 <= value <= nbval_run[key], f"{name}: {key} = {value}, the nbval run's is {nbval_run[key]}"
+        assert any(value < nbval_run[key] for key, value in parameters.items())

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
 from maintainer import compile_cache, layout
 from maintainer.bench.device import sharing_environment
-from maintainer.bench.measure import NATIVE_COMPILED, NATIVE_EAGER, keras_engine_name
+from maintainer.bench.measure import NATIVE_COMPILED, NATIVE_EAGER
 from maintainer.bench.models import SPECS
 from maintainer.bench.results import write_results
 
@@ -38,10 +39,30 @@ DEFAULT_OUT = layout.BUILD / "bench"
 # On a shared machine, OpenMP threads that spin while they wait (torch's default) make a torch
 # training step 5-30x slower than waiting passively (mnist_dense: 512 against 15 ms, measured).
 QUIET_THREADS = {"OMP_WAIT_POLICY": "passive"}
-# Keras settings measured beside the defaults where they close a gap to native PyTorch. A first
+CONVOLUTIONS = ["scratch_convnet", "vgg16_frozen", "xception_compact"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A Keras engine measured beside a backend's defaults: a jit_compile setting or an environment."""
+
+    engine: str  # its name in the tables
+    backend: str
+    jit_compile: str = "auto"
+    env: tuple[tuple[str, str], ...] = ()
+    models: tuple[str, ...] | None = None  # None: every model
+
+
+# Keras settings measured beside the defaults where they may close a gap to native PyTorch. A first
 # round over every model found XLA (off by default for TensorFlow on a CPU) 3-5x faster for
-# TensorFlow's LSTMs, and slower for its convolutions: engine -> (jit_compile, models).
-VARIANTS = {"tensorflow": ("true", ["stacked_lstm", "rnn_cells"])}
+# TensorFlow's LSTMs, and slower for its convolutions. On torch, jit_compile=True is torch.compile.
+# XLA:CPU's oneDNN and XNNPACK options are the candidates for JAX's convolutions (chapter 8's long pole).
+VARIANTS = [
+    Variant("tensorflow (jit_compile=True)", "tensorflow", "true", models=("stacked_lstm", "rnn_cells")),
+    Variant("torch (jit_compile=True)", "torch", "true"),
+    Variant("jax (XLA oneDNN)", "jax", env=(("XLA_FLAGS", "--xla_cpu_use_onednn=true"),), models=tuple(CONVOLUTIONS)),
+    Variant("jax (XLA XNNPACK)", "jax", env=(("XLA_FLAGS", "--xla_cpu_use_xnnpack=true"),), models=tuple(CONVOLUTIONS)),
+]
 
 
 def engine_plan(backends: list[str], models: list[str], variants: bool, native: bool,
@@ -49,11 +70,12 @@ def engine_plan(backends: list[str], models: list[str], variants: bool, native: 
     """(engine name, measure.py arguments, environment additions) for each engine of a round."""
     everything = ["--models", ",".join(models)]
     plan = [(backend, ["--engine", "keras", *everything], {"KERAS_BACKEND": backend}) for backend in backends]
-    for backend, (setting, variant_models) in VARIANTS.items() if variants else ():
-        chosen = [m for m in models if m in variant_models]
-        if backend in backends and chosen:
-            plan.append((keras_engine_name(backend, setting), ["--engine", "keras", "--jit-compile", setting,
-                                                               "--models", ",".join(chosen)], {"KERAS_BACKEND": backend}))
+    for variant in VARIANTS if variants else ():
+        chosen = [m for m in models if variant.models is None or m in variant.models]
+        if variant.backend in backends and chosen:
+            plan.append((variant.engine, ["--engine", "keras", "--engine-name", variant.engine, "--jit-compile",
+                                          variant.jit_compile, "--models", ",".join(chosen)],
+                         {"KERAS_BACKEND": variant.backend, **dict(variant.env)}))
     if native:
         plan.append((NATIVE_EAGER, ["--engine", "native", *everything], {}))
         if compiled:
@@ -117,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-native", action="store_true", help="skip the native PyTorch references")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile reference")
     parser.add_argument("--no-variants", action="store_true",
-                        help=f"skip the Keras settings measured beside the defaults ({VARIANTS})")
+                        help="skip the Keras settings measured beside the defaults: " + ", ".join(v.engine for v in VARIANTS))
     parser.add_argument("--compare", type=Path, default=COMMITTED / "results.json",
                         help="an earlier results.json whose calls this run's are compared with")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement process")

@@ -58,15 +58,16 @@ def _error(err: Exception) -> str:
     return f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
 
 
-def measure_keras(names: list[str], steps: int, quick: bool, jit_compile: str) -> list[dict[str, Any]]:
-    """Time each named model on the active Keras backend."""
+def measure_keras(names: list[str], steps: int, quick: bool, jit_compile: str,
+                  engine: str | None = None) -> list[dict[str, Any]]:
+    """Time each named model on the active Keras backend; `engine` names it in the tables (default: from the setting)."""
     import keras
 
     from maintainer.bench.device import describe_keras_backend
 
     keras.utils.set_random_seed(0)
     backend = keras.backend.backend()
-    engine = keras_engine_name(backend, jit_compile)
+    engine = engine or keras_engine_name(backend, jit_compile)
     device = describe_keras_backend(backend)
     setting = {"auto": "auto", "true": True, "false": False}[jit_compile]
     results = []
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compile", action="store_true", help="native: torch.compile the module")
     parser.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto",
                         help="keras: model.compile(jit_compile=...); auto is Keras' default")
+    parser.add_argument("--engine-name", help="keras: the engine's name in the tables (a variant of the defaults)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--models", default=",".join(s.name for s in SPECS))
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = args.models.split(",")
     if args.engine == "keras":
-        results = measure_keras(names, args.steps, args.quick, args.jit_compile)
+        results = measure_keras(names, args.steps, args.quick, args.jit_compile, args.engine_name)
     else:
         results = measure_native(names, args.steps, args.quick, args.compile)
     with open(args.out, "w") as handle:

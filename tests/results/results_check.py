@@ -2,8 +2,9 @@
 
 - each notebook's recorded metrics clear the floors stated here, on every backend;
 - each comparison a notebook's text makes comes out that way, by the margin stated here (MARGINS);
-- a second run of each notebook (same backend and profile, through make run's runner) recorded
-  exactly the same metrics;
+- a second run of each notebook (same backend and profile, through make run's runner, in the folder
+  the first left) recorded exactly the same metrics as the first: the nbval run, or for the slow
+  notebooks a first run at smaller counts that take the same code path (maintainer/matrix.py's SECOND_RUN);
 - the sentinel credentials set during the runs appear in no executed notebook, log or report;
 - each model `make bench` measures, built at its notebook's sizes, has the parameter count the
   executed notebook recorded (maintainer/bench/notebooks.py).
@@ -16,6 +17,7 @@ new notebook without one fails here.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ import pytest
 from dlwp_utils.backend import parse_backends
 from dlwp_utils.metrics import read_metrics
 from maintainer import baseline, layout
-from maintainer.matrix import SENTINELS
+from maintainer.matrix import SECOND_RUN, SENTINELS
 
 # notebook -> {metric: floor} in the embedded profile, on every backend. Chance is stated beside.
 FLOORS: dict[str, dict[str, float]] = {
@@ -146,9 +148,32 @@ def test_no_metric_fell_below_its_committed_baseline(notebook: str, backend: str
         map(str, drops)) + "\nIf the change is intended, run `make baseline` and commit tests/results/baseline.json."
 
 
+# "accuracy: 0.7783", "val_loss: 0.5123" on a Keras progress bar's last line ("18/18 ━━━ 1s 47ms/step - ...")
+_LOGGED = re.compile(r"\b([a-z][a-z0-9_]*): (-?\d+\.\d+(?:e[-+]?\d+)?)")
+_COMPLETE_BAR = re.compile(r"^(?:\x1b\[1m)?\s*(\d+)/\1\b")
+
+
+def logged_values(executed: dict) -> list[tuple[str, str]]:
+    """Every value that Keras' progress bars printed when complete (an epoch's or an evaluation's last line),
+    in order: many more than the recorded metrics, so that a second run that differs anywhere shows."""
+    values: list[list[tuple[str, str]]] = []
+    for cell in executed["cells"]:
+        text = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        for line in text.split("\n")[:-1]:
+            last = re.split(r"[\r\x08]", line)[-1]  # what the terminal shows: the bar's last redraw
+            if _COMPLETE_BAR.match(last):
+                found = _LOGGED.findall(last)
+                if values and found[:len(values[-1])] == values[-1]:
+                    values.pop()  # the last step's line, cut by another print before validation redrew it
+                values.append(found)
+    return [pair for line in values for pair in line]
+
+
 def test_a_second_run_records_identical_metrics(notebook: str, results: Path, rerun_backend: str) -> None:
     rerun = results / layout.RERUN
-    first = layout.executed(results, rerun_backend, layout.REPO_ROOT / notebook)
+    # the nbval run, or the first of a pair at smaller counts (maintainer/matrix.py's SECOND_RUN)
+    first = layout.executed(results / layout.RERUN_FIRST if notebook in SECOND_RUN else results, rerun_backend,
+                            layout.REPO_ROOT / notebook)
     second = layout.executed(rerun, rerun_backend, layout.REPO_ROOT / notebook)
     assert first.is_file() and second.is_file(), f"{first} or {second} is missing: run `make test`."
     executed = json.loads(second.read_text())
@@ -159,6 +184,12 @@ def test_a_second_run_records_identical_metrics(notebook: str, results: Path, re
     metrics_second = read_metrics(executed)
     assert metrics_first and metrics_first == metrics_second, (
         f"{notebook} on {rerun_backend} is not reproducible: {metrics_first} then {metrics_second}")
+    logged_first, logged_second = logged_values(json.loads(first.read_text())), logged_values(executed)
+    differ = [(i, a, b) for i, (a, b) in enumerate(zip(logged_first, logged_second)) if a != b]
+    assert len(logged_first) == len(logged_second) and not differ, (
+        f"{notebook} on {rerun_backend} is not reproducible: its training logs differ ({len(logged_first)} then "
+        f"{len(logged_second)} logged values; first difference (index, first run, second run): "
+        f"{differ[0] if differ else 'none in the common part'})")
 
 
 def test_no_credential_appears_in_any_output(results: Path) -> None:
