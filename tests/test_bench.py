@@ -356,3 +356,15 @@ def test_quick_mode_runs_interleaved_rounds_end_to_end(tmp_path):
     report = (tmp_path / "results.md").read_text()
     assert "QUICK MODE" in report and "| MNIST dense network | ch02 |" in report and "tokens per second" in report
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_each_setting_is_compared_with_its_backends_defaults_round_by_round(tmp_path):
+    rows = (_rows("scratch_convnet", "jax", [100.0, 110.0, 90.0]) + _rows("scratch_convnet", "jax (XLA oneDNN)", [60.0, 70.0, 80.0])
+            + _rows("scratch_convnet", "jax (XLA XNNPACK)", [90.0, 120.0, 80.0]))
+    engines = ["jax", "jax (XLA oneDNN)", "jax (XLA XNNPACK)"]
+    write_results(rows, _meta(["scratch_convnet"], engines, rounds=3), tmp_path)
+    report = (tmp_path / "results.md").read_text()
+    assert "## Each setting / its backend's defaults, per round" in report
+    assert "`jax (XLA oneDNN)`: `XLA_FLAGS=--xla_cpu_use_onednn=true`" in report
+    # oneDNN: 0.60, 0.64, 0.89 (faster in every round); XNNPACK: 0.90, 1.09, 0.89 (no call)
+    assert "| convnet from scratch | 0.64 (0.60–0.89) faster | 0.90 (0.89–1.09) |" in report

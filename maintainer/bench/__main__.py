@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,38 +32,13 @@ from maintainer.bench.device import sharing_environment
 from maintainer.bench.measure import NATIVE_COMPILED, NATIVE_EAGER
 from maintainer.bench.models import SPECS
 from maintainer.bench.results import write_results
+from maintainer.bench.variants import VARIANTS
 
 COMMITTED = layout.REPO_ROOT / "benchmarks"
 DEFAULT_OUT = layout.BUILD / "bench"
 # On a shared machine, OpenMP threads that spin while they wait (torch's default) make a torch
 # training step 5-30x slower than waiting passively (mnist_dense: 512 against 15 ms, measured).
 QUIET_THREADS = {"OMP_WAIT_POLICY": "passive"}
-CONVOLUTIONS = ["scratch_convnet", "vgg16_frozen", "xception_compact"]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A Keras engine measured beside a backend's defaults: a jit_compile setting or an environment."""
-
-    engine: str  # its name in the tables
-    backend: str
-    jit_compile: str = "auto"
-    env: tuple[tuple[str, str], ...] = ()
-    models: tuple[str, ...] | None = None  # None: every model
-
-
-# Keras settings measured beside the defaults where they may close a gap to native PyTorch. A first
-# round over every model found XLA (off by default for TensorFlow on a CPU) 3-5x faster for
-# TensorFlow's LSTMs, and slower for its convolutions. On torch, jit_compile=True is torch.compile.
-# XLA:CPU's oneDNN and XNNPACK options are the candidates for JAX's convolutions (chapter 8's long pole).
-VARIANTS = [
-    Variant("tensorflow (jit_compile=True)", "tensorflow", "true", models=("stacked_lstm", "rnn_cells")),
-    Variant("torch (jit_compile=True)", "torch", "true"),
-    Variant("jax (XLA oneDNN)", "jax", env=(("XLA_FLAGS", "--xla_cpu_use_onednn=true"),), models=tuple(CONVOLUTIONS)),
-    Variant("jax (XLA XNNPACK)", "jax", env=(("XLA_FLAGS", "--xla_cpu_use_xnnpack=true"),), models=tuple(CONVOLUTIONS)),
-]
-
-
 def engine_plan(backends: list[str], models: list[str], variants: bool, native: bool,
                 compiled: bool) -> list[tuple[str, list[str], dict[str, str]]]:
     """(engine name, measure.py arguments, environment additions) for each engine of a round."""

@@ -11,7 +11,9 @@ from typing import Any
 
 from maintainer.bench.device import cpu_name
 from maintainer.bench.models import BY_NAME, SPECS
-from maintainer.bench.tables import NATIVE, NO_CALL, call, compare_calls, per_round, spread, summarise, summary_json
+from maintainer.bench.tables import (NATIVE, NO_CALL, call, compare_calls, per_round, ratio, spread, summarise,
+                                     summary_json, time_key)
+from maintainer.bench.variants import BY_ENGINE
 
 # What the investigation found (in the Keras, keras_hub and torch sources named, and in the
 # columns of the report itself); shown for each model whose best Keras / native median is above 1.
@@ -114,6 +116,7 @@ def write_results(rows: list[dict[str, Any]], meta: dict[str, Any], out: Path,
     lines += _main_table(rows, specs, summaries, engines)
     lines += _ratio_table(specs, summaries, keras_engines)
     lines += _why(summaries, keras_engines)
+    lines += _variant_table(rows, specs, engines)
     lines += _secondary_tables(rows, specs, engines, keras_engines)
     lines += _comparison(previous, summary_json(summaries), previous_name)
     lines += ["## Sizes", "", "Each model's sizes (the builders' defaults in maintainer/bench/models.py; "
@@ -161,7 +164,8 @@ def _header(rows: list[dict[str, Any]], meta: dict[str, Any], engines: list[str]
         "and a side is called only when the whole spread of the per-round ratios is on one side of 1.0. The native "
         "reference is the faster of eager and `torch.compile` (by median). Keras runs with its defaults "
         "(`jit_compile=\"auto\"`: XLA on JAX; no XLA for TensorFlow on a CPU-only machine, XLA on a GPU; eager on "
-        "torch); engines named with `(jit_compile=True)` are the same backend with that setting.", ""]
+        "torch); engines named with `(jit_compile=True)` or `(XLA ...)` are the same backend with that setting "
+        "(the table of settings below compares each with its backend's defaults).", ""]
 
 
 def _main_table(rows, specs, summaries, engines) -> list[str]:
@@ -190,6 +194,40 @@ def _ratio_table(specs, summaries, keras_engines) -> list[str]:
             verdict = call(r)
             cells.append("-" if r is None else f"{r.text(2)}{'' if verdict == NO_CALL else ' ' + ('faster' if r.high < 1 else 'slower')}")
         lines.append(f"| {spec.description} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def variant_ratios(rows: list[dict[str, Any]], models: list[str], engines: list[str]) -> dict[tuple[str, str], Any]:
+    """{(variant engine, model): its per-round ratio to its backend's defaults} for the variants measured."""
+    out = {}
+    for engine in engines:
+        variant = BY_ENGINE.get(engine)
+        for model in models if variant and variant.backend in engines else ():
+            r = ratio(rows, model, engine, variant.backend, time_key(rows, model))
+            if r is not None:
+                out[(engine, model)] = r
+    return out
+
+
+def _variant_table(rows, specs, engines) -> list[str]:
+    ratios = variant_ratios(rows, [s.name for s in specs], engines)
+    variants = [e for e in engines if any(k[0] == e for k in ratios)]
+    if not variants:
+        return []
+    lines = ["## Each setting / its backend's defaults, per round (median (min–max); a call only when every round "
+             "agrees)", "", "Below 1: the setting is faster. " + "; ".join(
+                 f"`{e}`: " + (f"`{' '.join(f'{k}={v}' for k, v in BY_ENGINE[e].env)}`" if BY_ENGINE[e].env
+                               else f"`model.compile(jit_compile={BY_ENGINE[e].jit_compile.capitalize()})`")
+                 for e in variants) + ".", "",
+             "| model | " + " | ".join(variants) + " |", "|---|" + "---:|" * len(variants)]
+    for spec in specs:
+        cells = []
+        for e in variants:
+            r = ratios.get((e, spec.name))
+            verdict = call(r)
+            cells.append("-" if r is None else f"{r.text(2)}{'' if verdict == NO_CALL else ' ' + ('faster' if r.high < 1 else 'slower')}")
+        if any(c != "-" for c in cells):
+            lines.append(f"| {spec.description} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
