@@ -52,7 +52,6 @@ from tests.book_path import plan as book_plan
 ROOT = layout.REPO_ROOT
 EXECUTED = layout.TEST_OUT
 RERUN = EXECUTED / layout.RERUN
-RERUN_FIRST = EXECUTED / layout.RERUN_FIRST
 BOOK = EXECUTED / layout.BOOK_PATH
 # Fake credentials set during the notebook runs: none may show up in any output.
 SENTINELS = {
@@ -140,10 +139,10 @@ SECOND_RUN: dict[str, tuple[dict[str, object], float]] = {
 }
 
 
-def second_run_first(notebook: Path) -> Path:
-    """The output folder of the run that `notebook`'s second run repeats: its nbval run's, or that of the first
-    of its pair at SECOND_RUN's counts."""
-    return RERUN_FIRST if layout.relative(notebook).as_posix() in SECOND_RUN else EXECUTED
+def second_run_first(notebook: Path, out: Path = EXECUTED) -> Path:
+    """The output folder (under make test's `out`) of the run that `notebook`'s second run repeats: its nbval
+    run's, or that of the first of its pair at SECOND_RUN's counts."""
+    return out / layout.RERUN_FIRST if layout.relative(notebook).as_posix() in SECOND_RUN else out
 
 
 def second_run_jobs(notebook: Path, backend: str, env: dict[str, str], results: list[Result]) -> list[Job]:
@@ -154,7 +153,7 @@ def second_run_jobs(notebook: Path, backend: str, env: dict[str, str], results: 
     first = second_run_first(notebook)
 
     def run_first() -> tuple[bool, str]:
-        result = run_notebook(notebook, backend, RERUN_FIRST, env=env, parameters=parameters)
+        result = run_notebook(notebook, backend, first, env=env, parameters=parameters)
         return result.status == "passed", result.problem
 
     def run_again() -> tuple[bool, str]:
@@ -395,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             shutil.rmtree(EXECUTED / backend, ignore_errors=True)  # never judge a stale run
         shutil.rmtree(RERUN, ignore_errors=True)
-        shutil.rmtree(RERUN_FIRST, ignore_errors=True)
+        shutil.rmtree(EXECUTED / layout.RERUN_FIRST, ignore_errors=True)
         for backend in backends:
             shutil.rmtree(BOOK / backend, ignore_errors=True)
         again = f", each then again on {rerun_backend} (make run's runner)" if rerun_backend in backends else ""

@@ -139,10 +139,11 @@ def test_a_slow_notebook_runs_twice_at_smaller_counts_and_the_others_again_after
     nbval = Job(only.after[0], lambda: (True, ""), 1.0)
     assert all(run_jobs([first, again, nbval, only], slots=1).values())
     parameters = matrix.SECOND_RUN[slow_name][0]
-    assert calls[:2] == [(matrix.RERUN_FIRST, None, parameters), (matrix.RERUN, matrix.RERUN_FIRST, parameters)]
+    pair = matrix.EXECUTED / layout.RERUN_FIRST
+    assert calls[:2] == [(pair, None, parameters), (matrix.RERUN, pair, parameters)]
     assert calls[2] == (matrix.RERUN, matrix.EXECUTED, None)
     assert len(results) == 2  # the second runs, for their report; the first of a pair is not one
-    assert matrix.second_run_first(slow) == matrix.RERUN_FIRST and matrix.second_run_first(quick) == matrix.EXECUTED
+    assert matrix.second_run_first(slow) == pair and matrix.second_run_first(quick) == matrix.EXECUTED
 
 
 def test_the_second_runs_counts_are_smaller_values_of_the_notebooks_own_parameters():

@@ -39,6 +39,8 @@ DEFAULT_OUT = layout.BUILD / "bench"
 # On a shared machine, OpenMP threads that spin while they wait (torch's default) make a torch
 # training step 5-30x slower than waiting passively (mnist_dense: 512 against 15 ms, measured).
 QUIET_THREADS = {"OMP_WAIT_POLICY": "passive"}
+
+
 def engine_plan(backends: list[str], models: list[str], variants: bool, native: bool,
                 compiled: bool) -> list[tuple[str, list[str], dict[str, str]]]:
     """(engine name, measure.py arguments, environment additions) for each engine of a round."""

@@ -184,15 +184,18 @@ def _main_table(rows, specs, summaries, engines) -> list[str]:
     return lines + [""]
 
 
+def _ratio_cell(r: Any) -> str:
+    """A per-round ratio with its spread, and "faster" / "slower" only when every round agrees."""
+    if r is None:
+        return "-"
+    return r.text(2) + ("" if call(r) == NO_CALL else " faster" if r.high < 1 else " slower")
+
+
 def _ratio_table(specs, summaries, keras_engines) -> list[str]:
     lines = ["## Each Keras engine / native, per round (median (min–max); a call only when every round agrees)", "",
              "| model | " + " | ".join(keras_engines) + " |", "|---|" + "---:|" * len(keras_engines)]
     for spec, s in zip(specs, summaries):
-        cells = []
-        for e in keras_engines:
-            r = s.backend_ratios.get(e)
-            verdict = call(r)
-            cells.append("-" if r is None else f"{r.text(2)}{'' if verdict == NO_CALL else ' ' + ('faster' if r.high < 1 else 'slower')}")
+        cells = [_ratio_cell(s.backend_ratios.get(e)) for e in keras_engines]
         lines.append(f"| {spec.description} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -221,11 +224,7 @@ def _variant_table(rows, specs, engines) -> list[str]:
                  for e in variants) + ".", "",
              "| model | " + " | ".join(variants) + " |", "|---|" + "---:|" * len(variants)]
     for spec in specs:
-        cells = []
-        for e in variants:
-            r = ratios.get((e, spec.name))
-            verdict = call(r)
-            cells.append("-" if r is None else f"{r.text(2)}{'' if verdict == NO_CALL else ' ' + ('faster' if r.high < 1 else 'slower')}")
+        cells = [_ratio_cell(ratios.get((e, spec.name))) for e in variants]
         if any(c != "-" for c in cells):
             lines.append(f"| {spec.description} | " + " | ".join(cells) + " |")
     return lines + [""]

@@ -25,7 +25,7 @@ import pytest
 from dlwp_utils.backend import parse_backends
 from dlwp_utils.metrics import read_metrics
 from maintainer import baseline, layout
-from maintainer.matrix import SECOND_RUN, SENTINELS
+from maintainer.matrix import SENTINELS, second_run_first
 
 # notebook -> {metric: floor} in the embedded profile, on every backend. Chance is stated beside.
 FLOORS: dict[str, dict[str, float]] = {
@@ -172,7 +172,7 @@ def logged_values(executed: dict) -> list[tuple[str, str]]:
 def test_a_second_run_records_identical_metrics(notebook: str, results: Path, rerun_backend: str) -> None:
     rerun = results / layout.RERUN
     # the nbval run, or the first of a pair at smaller counts (maintainer/matrix.py's SECOND_RUN)
-    first = layout.executed(results / layout.RERUN_FIRST if notebook in SECOND_RUN else results, rerun_backend,
+    first = layout.executed(second_run_first(layout.REPO_ROOT / notebook, results), rerun_backend,
                             layout.REPO_ROOT / notebook)
     second = layout.executed(rerun, rerun_backend, layout.REPO_ROOT / notebook)
     assert first.is_file() and second.is_file(), f"{first} or {second} is missing: run `make test`."
