@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from maintainer import layout
+from maintainer.directions import EITHER, HIGHER, LOWER, direction
 
 Row = Mapping[str, Any]
 Metrics = dict[str, dict[str, dict[str, float]]]  # notebook -> backend -> metric -> value
@@ -41,22 +42,24 @@ BASELINE = layout.REPO_ROOT / "tests" / "results" / "baseline.json"
 class Tolerance:
     """How far a metric may fall below its baseline before it counts as a drop.
 
-    The allowed fall is max(absolute, relative * |baseline|). `higher_is_better=False` is for
-    errors and losses (a rise is then the drop).
+    The allowed fall is max(absolute, relative * |baseline|). `direction` is the metric's, from
+    maintainer/directions.py: LOWER for errors and losses (a rise is then the drop), EITHER for
+    sizes and counts (a change either way is one).
     """
 
     absolute: float = 0.02
     relative: float = 0.0
-    higher_is_better: bool = True
+    direction: str = HIGHER
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == HIGHER
 
     def allowed(self, baseline: float) -> float:
         """The largest fall from `baseline` that is still not a drop."""
         return max(self.absolute, self.relative * abs(baseline))
 
 
-# Names like these are errors: lower is better ("held_out_loss_after_lora" too; "held_out_loss_drop" is a gain).
-LOWER_IS_BETTER = ("*_error", "*_mae", "*_mse", "*_rmse", "*_loss", "*_perplexity", "*_seconds",
-                   "*_loss_before_*", "*_loss_after_*", "*_perplexity_*")
 SPREAD = layout.REPO_ROOT / "tests" / "results" / "spread.json"  # written by maintainer.spread tables
 SPREAD_MARGIN = 0.5  # beyond the lowest value measured, this share of the measured range again
 MIN_SPREAD_RUNS = 3  # fewer measured runs than this: no measured tolerance
@@ -89,13 +92,14 @@ class Drop:
 
 # How far each metric may fall below its baseline (absolute, in the metric's unit). The first
 # matching pattern wins. Accuracies on a few hundred test samples: 0.03 (3 points) catches a
-# regression like 0.96 -> 0.86 and leaves room for floating-point drift across CPUs.
+# regression like 0.96 -> 0.86 and leaves room for floating-point drift across CPUs. Which way is
+# better is never stated here: maintainer/directions.py says it, for every metric.
 TOLERANCES: dict[str, Tolerance | float] = {
     "*_accuracy": 0.03,
     "*exact_match*": 0.05,  # 20 to 600 held-out answers
     "*_vs_baseline": 0.05,  # 1 - MAE / the median predictor's MAE
-    "*_mae": Tolerance(absolute=0.0, relative=0.10, higher_is_better=False),  # at most 10% worse
-    "*_abs_error": Tolerance(absolute=0.02, higher_is_better=False),
+    "*_mae": Tolerance(absolute=0.0, relative=0.10),  # at most 10% worse
+    "*_abs_error": 0.02,
     "*_loss_drop": Tolerance(absolute=0.0, relative=0.25),
     "*": 0.05,
 }
@@ -106,10 +110,11 @@ def tolerance_for(metric: str, tolerances: Mapping[str, Tolerance | float] | Non
     """The tolerance of `metric`: the first key of `tolerances` matching "notebook:metric" or
     "metric" (exact, then fnmatch patterns such as "*_accuracy"), else the default.
 
-    A bare float means Tolerance(absolute=that), direction guessed from the name (LOWER_IS_BETTER).
+    A bare float means Tolerance(absolute=that). The direction is always the metric's own
+    (maintainer/directions.py), whatever a typed Tolerance says.
     """
     tolerances = TOLERANCES if tolerances is None else tolerances
-    lower = lower_is_better(metric)
+    way = direction(metric)
     found: Tolerance | float | None = None
     for key in (tolerances or {}):
         if key in (f"{notebook}:{metric}", metric):
@@ -121,17 +126,12 @@ def tolerance_for(metric: str, tolerances: Mapping[str, Tolerance | float] | Non
                 found = value
                 break
     if found is None:
-        return Tolerance(DEFAULT_TOLERANCE.absolute, DEFAULT_TOLERANCE.relative, not lower)
+        return Tolerance(DEFAULT_TOLERANCE.absolute, DEFAULT_TOLERANCE.relative, way)
     if isinstance(found, Tolerance):
-        return found
-    if isinstance(found, Mapping):  # from JSON: {"absolute": .., "relative": .., "higher_is_better": ..}
-        return Tolerance(**{"higher_is_better": not lower, "absolute": 0.0, **found})
-    return Tolerance(absolute=float(found), higher_is_better=not lower)
-
-
-def lower_is_better(metric: str) -> bool:
-    """Whether the name says the metric is an error or a loss (LOWER_IS_BETTER)."""
-    return any(fnmatch.fnmatchcase(metric, p) for p in LOWER_IS_BETTER)
+        return Tolerance(found.absolute, found.relative, way)
+    if isinstance(found, Mapping):  # from JSON: {"absolute": .., "relative": ..}
+        return Tolerance(float(found.get("absolute", 0.0)), float(found.get("relative", 0.0)), way)
+    return Tolerance(absolute=float(found), direction=way)
 
 
 def load_spread(path: Path = SPREAD) -> dict[str, Any]:
@@ -144,20 +144,21 @@ def measured_tolerance(notebook: str, backend: str, metric: str, baseline: float
     """The tolerance the measured spread gives `metric` around `baseline`, or None where it was not measured.
 
     Higher is better: the value may fall to the spread's minimum, and SPREAD_MARGIN of its width
-    below (lower is better: rise to its maximum, and as much above). The seeds count in the width:
+    below (lower is better: rise to its maximum, and as much above; either: both). The seeds count in the width:
     where a variation of the machine moves a long training at all, another CPU moves it as far as
     another seed would. Where none did (threads, instruction sets), the metric must come out exactly.
     """
     entry = spread.get(notebook, {}).get(backend, {}).get(metric)
     if not entry or int(entry.get("runs", 0)) < MIN_SPREAD_RUNS:
         return None
-    higher = not lower_is_better(metric)
+    way = direction(metric)
     width = float(entry["max"]) - float(entry["min"])
     exact = EXACT * max(1.0, abs(baseline))
     if width <= exact or not entry.get("machine_moved", True):
-        return Tolerance(absolute=exact, higher_is_better=higher)
-    reach = baseline - float(entry["min"]) if higher else float(entry["max"]) - baseline
-    return Tolerance(absolute=max(reach, 0.0) + SPREAD_MARGIN * width, higher_is_better=higher)
+        return Tolerance(absolute=exact, direction=way)
+    below, above = baseline - float(entry["min"]), float(entry["max"]) - baseline
+    reach = {HIGHER: below, LOWER: above, EITHER: max(below, above)}[way]
+    return Tolerance(absolute=max(reach, 0.0) + SPREAD_MARGIN * width, direction=way)
 
 
 def tolerance_of(notebook: str, backend: str, metric: str, baseline: float | None,
@@ -188,11 +189,13 @@ class Change:
 
 def classify(metric: str, value: float, baseline: float | None, tolerance: Tolerance) -> Change:
     """Compare one value with its baseline: a fall beyond the tolerance is a drop; any gain in the
-    good direction is 'improved' (never a failure); the rest is 'same'."""
+    good direction is 'improved' (never a failure); the rest is 'same'. For a metric that is better
+    neither way (EITHER), a change beyond the tolerance either way is a drop."""
     if baseline is None:
         return Change(value, None, "new")
     allowed = tolerance.allowed(baseline)
-    better = value - baseline if tolerance.higher_is_better else baseline - value
+    better = {HIGHER: value - baseline, LOWER: baseline - value,
+              EITHER: -abs(value - baseline)}[tolerance.direction]
     if not math.isfinite(value) or better < -allowed:
         return Change(value, baseline, "drop", allowed)
     if better > 0 and not math.isclose(value, baseline, rel_tol=1e-12, abs_tol=1e-12):
@@ -221,10 +224,10 @@ def compare_to_baseline(rows: Iterable[Row], baseline: Mapping[str, Mapping[str,
         expected = (baseline or {}).get(notebook, {}).get(backend, {})
         metrics = row.get("metrics") or {}
         for metric, base in expected.items():
-            tolerance = tolerance_of(notebook, backend, metric, float(base), tolerances, spread)
-            if metric not in metrics:
-                drops.append(Drop(notebook, backend, metric, float(base), None, tolerance.allowed(float(base))))
+            if metric not in metrics:  # no longer recorded (its direction may be gone with it)
+                drops.append(Drop(notebook, backend, metric, float(base), None, 0.0))
                 continue
+            tolerance = tolerance_of(notebook, backend, metric, float(base), tolerances, spread)
             change = classify(metric, float(metrics[metric]), float(base), tolerance)
             if change.kind == "drop":
                 drops.append(Drop(notebook, backend, metric, float(base), float(metrics[metric]), change.allowed))

@@ -70,18 +70,25 @@ def small_preset(tmp_path_factory):
     return destination, info
 
 
+REQUIRE_TMPFS = "DLWP_REQUIRE_TMPFS"  # set: a Disk that cannot mount its tmpfs fails instead of injecting a quota
+
+
 class Disk:
     """A folder on a filesystem of `size` bytes that fills up for real: a tmpfs mounted there (as root).
 
     Without root (no mount), Python-level writes under the folder fail with an injected
     OSError(ENOSPC) once `size` bytes were written there, and read_only() takes the write
-    permission away (EACCES instead of EROFS). CI runs as root: the tmpfs is what runs there.
+    permission away (EACCES instead of EROFS). `.ci/run` runs as root, and the workflow's unit job
+    runs tests/test_faults.py again as root with DLWP_REQUIRE_TMPFS=1: the tmpfs is what runs there.
     """
 
     def __init__(self, path: Path, size: int, monkeypatch) -> None:
         import os
 
         self.path, self.mounted, self.written, self.limit = path, os.geteuid() == 0, 0, size
+        if not self.mounted and os.environ.get(REQUIRE_TMPFS):
+            pytest.fail(f"{REQUIRE_TMPFS} is set, so this test must fill a real tmpfs, which only root can mount: run it "
+                        f"as root (the workflow's unit job: sudo -E), or unset {REQUIRE_TMPFS} for the injected quota.")
         path.mkdir(parents=True)
         if self.mounted:
             _mount(["-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)])

@@ -41,13 +41,15 @@ def test_the_repositorys_tolerances_catch_a_ten_point_regression():
 
 
 def test_lower_is_better_metrics_drop_when_they_rise():
-    tolerances = {"*_mae": hr.Tolerance(absolute=0.0, relative=0.05, higher_is_better=False)}
+    tolerances = {"*_mae": hr.Tolerance(absolute=0.0, relative=0.05)}
     assert [d.metric for d in hr.compare_to_baseline([ROW], baseline_of(test_mae=35.0), tolerances)] == ["test_mae"]
     assert hr.compare_to_baseline([ROW], baseline_of(test_mae=39.0), tolerances) == []  # +2.6% < 5%
     assert hr.compare_to_baseline([ROW], baseline_of(test_mae=60.0), tolerances) == []  # fell: better
-    # Without a tolerance entry the name says the direction (*_mae: lower is better).
-    assert hr.tolerance_for("test_mae", {}).higher_is_better is False
+    # Without a tolerance entry the direction comes from maintainer/directions.py too.
+    assert hr.tolerance_for("test_mae", {}).direction == "lower"
     assert hr.tolerance_for("compact_xception_loss_below_chance", {}).higher_is_better is True
+    # A typed Tolerance cannot turn a metric's direction round.
+    assert hr.tolerance_for("test_mae", {"test_mae": hr.Tolerance(0.1, direction="higher")}).direction == "lower"
 
 
 def test_per_metric_tolerances_exact_and_patterns():
@@ -109,7 +111,7 @@ def test_update_baseline_writes_merges_and_says_what_changed(tmp_path: Path):
 
 SPREAD = {PASSING: {"jax": {
     "test_accuracy": {"min": 0.86, "median": 0.89, "max": 0.91, "runs": 4, "machine_moved": True},
-    "parameters": {"min": 7.0, "median": 7.0, "max": 7.0, "runs": 4, "machine_moved": False},
+    "mnist_dense_parameters": {"min": 7.0, "median": 7.0, "max": 7.0, "runs": 4, "machine_moved": False},
     "held_out_loss_after_lora": {"min": 0.08, "median": 0.10, "max": 0.17, "runs": 4, "machine_moved": True},
     "val_accuracy": {"min": 0.80, "median": 0.85, "max": 0.85, "runs": 4, "machine_moved": False},  # a seed moved it
 }}}
@@ -128,22 +130,24 @@ def test_a_measured_spread_gives_the_tolerance_and_a_planted_drop_just_outside_i
 
 
 def test_a_metric_no_variation_of_the_machine_moved_must_come_out_exactly():
-    baseline = {PASSING: {"jax": {"parameters": 7.0, "val_accuracy": 0.85}}}
-    same = dict(ROW, metrics={"parameters": 7.0, "val_accuracy": 0.85})
+    baseline = {PASSING: {"jax": {"mnist_dense_parameters": 7.0, "val_accuracy": 0.85}}}
+    same = dict(ROW, metrics={"mnist_dense_parameters": 7.0, "val_accuracy": 0.85})
     assert hr.compare_to_baseline([same], baseline, spread=SPREAD) == []
-    assert len(hr.compare_to_baseline([dict(same, metrics={"parameters": 6.99, "val_accuracy": 0.85})], baseline,
+    assert len(hr.compare_to_baseline([dict(same, metrics={"mnist_dense_parameters": 6.99, "val_accuracy": 0.85})], baseline,
                                       spread=SPREAD)) == 1
     # Only a seed moved val_accuracy (0.80 with seed 1): on SEED 42 another CPU must give 0.85 to 4 digits.
-    assert len(hr.compare_to_baseline([dict(same, metrics={"parameters": 7.0, "val_accuracy": 0.8498})], baseline,
+    assert len(hr.compare_to_baseline([dict(same, metrics={"mnist_dense_parameters": 7.0, "val_accuracy": 0.8498})], baseline,
                                       spread=SPREAD)) == 1
-    assert hr.compare_to_baseline([dict(same, metrics={"parameters": 7.0, "val_accuracy": 0.84995})], baseline,
+    assert hr.compare_to_baseline([dict(same, metrics={"mnist_dense_parameters": 7.0, "val_accuracy": 0.84995})], baseline,
                                   spread=SPREAD) == []
 
 
 def test_losses_after_lora_are_lower_is_better():
     # The baseline once read them as higher-is-better: a held-out loss rising from 0.17 to 1.8 "improved".
-    assert hr.lower_is_better("held_out_loss_after_lora") and hr.lower_is_better("held_out_perplexity_before_lora")
-    assert not hr.lower_is_better("held_out_loss_drop") and not hr.lower_is_better("scratch_val_loss_rise")
+    assert hr.tolerance_for("held_out_loss_after_lora").direction == "lower"
+    assert hr.tolerance_for("held_out_perplexity_before_lora").direction == "lower"
+    assert hr.tolerance_for("held_out_loss_drop").higher_is_better
+    assert hr.tolerance_for("scratch_val_loss_rise").higher_is_better
     baseline = {PASSING: {"jax": {"held_out_loss_after_lora": 0.10}}}
     rose = dict(ROW, metrics={"held_out_loss_after_lora": 1.8})
     assert [d.metric for d in hr.compare_to_baseline([rose], baseline, spread=SPREAD)] == ["held_out_loss_after_lora"]
@@ -160,3 +164,17 @@ def test_typed_tolerances_apply_only_where_no_spread_was_measured():
                                       spread=SPREAD)) == 1
     assert len(hr.compare_to_baseline([dict(ROW, metrics={"test_accuracy": 0.87, "test_mae": 38.0})], baseline,
                                       {"*": 0.01}, spread=SPREAD)) == 1
+
+
+def test_a_size_that_changes_either_way_is_a_drop_and_never_an_improvement():
+    baseline = {PASSING: {"jax": {"mnist_dense_parameters": 7.0}}}
+    for value in (6.0, 8.0):
+        drops = hr.compare_to_baseline([dict(ROW, metrics={"mnist_dense_parameters": value})], baseline, spread=SPREAD)
+        assert [d.metric for d in drops] == ["mnist_dense_parameters"]
+    assert hr.classify("mnist_dense_parameters", 7.0, 7.0, hr.tolerance_for("mnist_dense_parameters")).kind == "same"
+
+
+def test_a_metric_without_a_stated_direction_stops_the_check_with_the_file_to_edit():
+    baseline = {PASSING: {"jax": {"made_up_score": 1.0}}}
+    with pytest.raises(KeyError, match="maintainer/directions.py"):
+        hr.compare_to_baseline([dict(ROW, metrics={"made_up_score": 0.5})], baseline, spread=SPREAD)

@@ -462,3 +462,15 @@ def test_a_chapter_notebook_on_a_full_cache_stops_at_its_loading_cell_with_the_c
     trace = "\n".join(errors[0]["traceback"])
     assert "During handling of the above exception" not in trace and "Errno 28" not in trace.split("WriteError")[0]
     assert partials(cache) == [] and not list(cache.rglob("spa.txt"))
+
+
+def test_a_disk_that_must_be_a_real_tmpfs_fails_rather_than_fall_back_without_root(monkeypatch, tmp_path):
+    """The workflow's root step sets DLWP_REQUIRE_TMPFS: were it not root there, the tests fail, never pass on a quota."""
+    import os
+
+    from tests.conftest import REQUIRE_TMPFS, Disk
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setenv(REQUIRE_TMPFS, "1")
+    with pytest.raises(pytest.fail.Exception, match="only root can mount"):
+        Disk(tmp_path / "disk", 64 * 1024, monkeypatch)

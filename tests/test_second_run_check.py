@@ -32,3 +32,20 @@ def test_a_last_step_cut_by_another_print_counts_once():
                     f"\x08\x08\r{BAR} - accuracy: 0.3904 - loss: 1.8848 - val_accuracy: 0.6840 - val_loss: 1.1233\n")
     assert logged_values(cut) == [("accuracy", "0.3904"), ("loss", "1.8848"), ("val_accuracy", "0.6840"),
                                   ("val_loss", "1.1233")]
+
+
+def test_a_checkpoint_the_second_run_did_not_write_is_found(tmp_path):
+    import os
+    from datetime import datetime, timezone
+
+    from tests.results.results_check import stale_checkpoints
+
+    start = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
+    executed = {"metadata": {"papermill": {"start_time": start.isoformat()}}}
+    for name, minutes in (("fresh.keras", 5), ("old.keras", -5), ("sub/older.keras", -60), ("features.npy", -5)):
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"x")
+        stamp = start.timestamp() + 60 * minutes
+        os.utime(path, (stamp, stamp))
+    assert stale_checkpoints(executed, tmp_path) == ["old.keras", "sub/older.keras"]

@@ -69,3 +69,21 @@ def test_jax_shards_keep_their_compilation_cache_per_notebook_and_versions():
     key = cached[0]["with"]["key"]
     assert "hashFiles('requirements.txt')" in key and "matrix.notebook" in key
     assert steps.index(cached[0]) < next(i for i, s in enumerate(steps) if "--parts notebooks" in s.get("run", ""))
+
+
+def test_the_out_of_space_tests_run_as_root_on_a_real_tmpfs_and_a_skip_fails_the_job(tmp_path):
+    steps = workflow()["jobs"]["unit"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    as_root = [r for r in runs if "tests/test_faults.py" in r]
+    assert len(as_root) == 1 and as_root[0].startswith("sudo -E") and "DLWP_REQUIRE_TMPFS=1" in as_root[0]
+    check = runs[runs.index(as_root[0]) + 1]
+    junit = re.search(r"--junitxml=(\S+)", as_root[0]).group(1)
+    assert check.rstrip().endswith(junit)
+    command = check.rstrip()[: -len(junit)].strip()
+    script = command[len('python3 -c "'):-1]
+    for tests, skipped, code in ((12, 0, 0), (12, 1, 1), (0, 0, 1)):
+        report = tmp_path / f"{tests}-{skipped}.xml"
+        report.write_text(f'<testsuites><testsuite name="pytest" tests="{tests}" skipped="{skipped}" errors="0" '
+                          f'failures="0"/></testsuites>')
+        done = subprocess.run([sys.executable, "-c", script, str(report)], capture_output=True, text=True)
+        assert done.returncode == code, (tests, skipped, done.stdout, done.stderr)
