@@ -71,10 +71,9 @@ DIRECTIONS: dict[str, str] = {
     "held_out_perplexity_after_lora": LOWER,
     "held_out_loss_drop": HIGHER,  # before minus after
     "gemma_parameters": EITHER,
-    # the toy notebooks of the runner's tests (tests/notebook_fixtures.py, tests/report_fixtures.py)
+    # the toy notebooks and rows of the runner's and the baseline's tests (tests/*fixtures.py, tests/test_baseline.py)
     "test_accuracy": HIGHER,
     "val_accuracy": HIGHER,
-    "val_loss": LOWER,
 }
 
 

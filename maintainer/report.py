@@ -314,7 +314,10 @@ def write_html_report(rows: Sequence[Row], out_dir: Path, baseline: Mapping[str,
             cell.note = "no executed notebook was saved"
         expected = (baseline or {}).get(notebook, {}).get(backend, {})
         for metric, value in (row.get("metrics") or {}).items():
-            base = None if expected.get(metric) is None else float(expected[metric])
+            if expected.get(metric) is None:  # new: nothing to compare, so no direction needed yet
+                cell.changes[metric] = Change(float(value), None, "new")
+                continue
+            base = float(expected[metric])
             cell.changes[metric] = classify(metric, float(value), base,
                                             tolerance_of(notebook, backend, metric, base, tolerances, spread))
         cells[(notebook, backend)] = cell
