@@ -110,13 +110,13 @@ $(COLAB_VENV)/.dlwp-installed: requirements.txt constraints/colab.txt pyproject.
 
 test-colab: $(COLAB_VENV)/.dlwp-installed
 	$(COLAB_VENV)/bin/python -m maintainer.depsets versions colab
-	$(COLAB_VENV)/bin/python -m maintainer.matrix --backends "$(BACKENDS)" --no-baseline
+	$(COLAB_VENV)/bin/python -m maintainer.matrix --backends "$(BACKENDS)" --other-versions
 
 # Upgraded on every run: the point is to meet each new release within a week.
 test-latest:
 	@test -x $(LATEST_VENV)/bin/python || $(LATEST_PYTHON) -m venv $(LATEST_VENV) || { echo "error: could not create $(LATEST_VENV) with '$(LATEST_PYTHON)'. Name a Python that runs: make test-latest LATEST_PYTHON=/path/to/python3" >&2; exit 2; }
 	$(LATEST_VENV)/bin/python -m maintainer.depsets install latest --torch "$(TORCH_LATEST)"
-	$(LATEST_VENV)/bin/python -m maintainer.matrix --backends "$(BACKENDS)" --no-baseline
+	$(LATEST_VENV)/bin/python -m maintainer.matrix --backends "$(BACKENDS)" --other-versions
 
 # Rewrite constraints/colab.txt from Colab's newest published freeze (googlecolab/backend-info).
 colab-constraints:

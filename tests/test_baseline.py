@@ -178,3 +178,13 @@ def test_a_metric_without_a_stated_direction_stops_the_check_with_the_file_to_ed
     baseline = {PASSING: {"jax": {"made_up_score": 1.0}}}
     with pytest.raises(KeyError, match="maintainer/directions.py"):
         hr.compare_to_baseline([dict(ROW, metrics={"made_up_score": 0.5})], baseline, spread=SPREAD)
+
+
+def test_other_versions_widen_the_tolerance_by_the_one_stated_amount_and_no_more():
+    baseline = baseline_of(test_accuracy=0.90)
+    row = lambda value: dict(ROW, metrics={"test_accuracy": value})  # noqa: E731
+    widened = hr.tolerance_of(PASSING, "jax", "test_accuracy", 0.90, spread=SPREAD, widen=hr.OTHER_VERSIONS)
+    assert widened.allowed(0.90) == pytest.approx(0.065 + 0.09)  # measured, plus max(0.08, 10% of 0.90)
+    assert [d.metric for d in hr.compare_to_baseline([row(0.80)], baseline, spread=SPREAD)] == ["test_accuracy"]
+    assert hr.compare_to_baseline([row(0.80)], baseline, spread=SPREAD, widen=hr.OTHER_VERSIONS) == []
+    assert [d.metric for d in hr.compare_to_baseline([row(0.70)], baseline, spread=SPREAD, widen=hr.OTHER_VERSIONS)]

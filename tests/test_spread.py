@@ -150,3 +150,23 @@ def test_every_baseline_metric_has_a_measured_tolerance():
     unmeasured = [f"{nb} [{b}] {m}" for nb, bs in committed.items() for b, ms in bs.items() for m in ms
                   if baseline.measured_tolerance(nb, b, m, ms[m], table) is None]
     assert not unmeasured, f"no measured spread (run `make spread`, then commit tests/results/spread*): {unmeasured}"
+
+
+def test_every_recorded_accuracy_has_a_floor_within_reach_of_the_lowest_measured_value():
+    from maintainer.directions import HIGHER, direction
+    from tests.results.results_check import FLOOR_REACH, FLOORS
+
+    runs = committed_runs()
+    problems = []
+    for (notebook, _, _), metrics in runs.items():
+        for name in metrics:
+            if ("accuracy" in name or "exact_match" in name) and direction(name) == HIGHER and name != "exact_match_gain" \
+                    and "before" not in name and name not in FLOORS.get(notebook, {}):
+                problems.append(f"{notebook}: {name} has no floor")
+    for notebook, floors in FLOORS.items():
+        for name, floor in floors.items():
+            values = [m[name] for (nb, _, _), m in runs.items() if nb == notebook and name in m]
+            worst = min(values) if direction(name) == HIGHER else max(values)
+            if abs(worst - floor) > FLOOR_REACH + 1e-9 and ("accuracy" in name or "exact_match" in name):
+                problems.append(f"{notebook}: {name}'s floor {floor} is more than {FLOOR_REACH} from {worst:.3f}")
+    assert not problems, "\n".join(sorted(set(problems)))

@@ -17,6 +17,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--notebooks", default="", help="comma-separated notebooks the run covered (default: all)")
     group.addoption("--rerun-backend", default="torch", help="the backend of the second run")
     group.addoption("--html", type=Path, default=layout.BUILD / "index.html", help="the HTML report to check")
+    group.addoption("--other-versions", action="store_true",
+                    help="the run used other package versions than the baseline's: widen its tolerances "
+                         "(maintainer/baseline.py, OTHER_VERSIONS)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -32,65 +32,71 @@ from tests.results import claims
 
 # notebook -> {metric: floor} in the embedded profile, on every backend. Chance is stated beside. A
 # floor is a minimum, or a maximum for a metric where lower is better (maintainer/directions.py).
+# Every recorded accuracy has one, within about FLOOR_REACH of the lowest value measured: over make spread's
+# 12 runs (3 backends x this machine, one thread, AVX2, seed 1; tests/results/spread/), and where said under
+# Colab's versions. Under other versions than the pinned ones (make test-colab, make test-latest) the
+# baseline's tolerances are widened instead (maintainer/baseline.py, OTHER_VERSIONS); the floors stay.
+FLOOR_REACH = 0.08
 FLOORS: dict[str, dict[str, float]] = {
     "chapter02/chapter02_mathematical_building_blocks.ipynb": {
-        "first_network_test_accuracy": 0.85,  # chance 0.10; measured 0.947-0.975 (tests/results/spread/)
-        "scratch_test_accuracy": 0.70,  # chance 0.10; measured 0.894-0.908
+        "first_network_test_accuracy": 0.87,  # chance 0.10; measured 0.947-0.975
+        "scratch_test_accuracy": 0.82,  # chance 0.10; measured 0.894-0.908
     },
     "chapter08/chapter08_image_classification.ipynb": {
-        # Measured over make spread's 12 runs (3 backends x this machine, one thread, AVX2, seed 1) and,
-        # where said, under Colab's versions: tests/results/spread/chapter08_image_classification.md.
-        "mnist_test_accuracy": 0.60,  # chance 0.10; measured 0.780-0.891 (2 epochs on 1,150 digits)
-        "scratch_test_accuracy": 0.70,  # chance 0.50; measured 0.799-0.858 (800 test pictures)
-        "augmented_test_accuracy": 0.75,  # chance 0.50; measured 0.881-0.935
+        "mnist_test_accuracy": 0.70,  # chance 0.10; measured 0.780-0.891 (2 epochs on 1,150 digits)
+        "scratch_test_accuracy": 0.72,  # chance 0.50; measured 0.799-0.858 (800 test pictures)
+        "augmented_test_accuracy": 0.81,  # chance 0.50; measured 0.881-0.935
+        "feature_extraction_test_accuracy": 0.87,  # chance 0.50; measured 0.946-0.971
+        "frozen_base_augmented_test_accuracy": 0.81,  # chance 0.50; measured 0.889-0.941
+        "fine_tuned_test_accuracy": 0.81,  # chance 0.50; measured 0.882-0.935
         # Chance 0.50; measured 0.663-0.891: tensorflow 0.663-0.815 (0.663 on this machine with seed 42,
         # 0.724 on an Intel Xeon), jax 0.868-0.891, torch 0.777-0.869; Colab's versions 0.69-0.90.
         "mini_xception_test_accuracy": 0.65,
         "compact_xception_loss_below_chance": 0.3,  # ln(100) - last training loss: 0 at chance; measured 3.28-3.77
-        "compact_xception_val_accuracy": 0.10,  # chance 0.01 (200 validation pictures); measured 0.34-0.52
+        "compact_xception_val_accuracy": 0.27,  # chance 0.01 (200 validation pictures); measured 0.34-0.52
         # The scratch model overfits: last minus lowest val loss; measured 0.050-0.839 (jax 0.073-0.215,
         # tensorflow 0.075-0.839, torch 0.050-0.232). With seed 1 on torch it fell to 0.0499, below this
         # floor, which holds for the notebook's SEED under every variation of the machine measured.
         "scratch_val_loss_rise": 0.05,
     },
     "chapter03/chapter03_tensorflow_pytorch_jax_keras.ipynb": {
-        "tensorflow_linear_classifier_accuracy": 0.95,  # chance 0.50; measured 0.998
-        "pytorch_linear_classifier_accuracy": 0.95,  # chance 0.50; measured 0.998
-        "jax_linear_classifier_accuracy": 0.95,  # chance 0.50; measured 0.998
+        "tensorflow_linear_classifier_accuracy": 0.95,  # chance 0.50; measured 0.997-0.998
+        "pytorch_linear_classifier_accuracy": 0.95,  # chance 0.50; measured 0.997-0.998
+        "jax_linear_classifier_accuracy": 0.95,  # chance 0.50; measured 0.997-0.998
         # Chance 0.50; measured 0.972-0.997 with SEED 42 and seed 1, except seed 1 on jax: 0.867.
         "keras_linear_classifier_val_accuracy": 0.90,
     },
     "chapter03/chapter03_regression.ipynb": {
         # 1 - |error| / |true value|: 0.95 means within 5% (slope 3 +- 0.15, intercept 2 +- 0.10).
-        "slope_accuracy": 0.95,  # measured 0.987-0.999
-        "intercept_accuracy": 0.95,  # measured 0.979-0.993
-        "logistic_val_accuracy": 0.85,  # chance 0.50; measured 0.935-0.940 (best possible ~0.93)
-        "near_zero_fraction_l1": 0.70,  # noise weights |w| < 0.05 under L1; measured 1.00 (L2: 0.20)
-        "l1_sparsity_gain_over_l2": 0.30,  # that fraction under L1 minus under L2; measured 0.80
-        "l1_val_accuracy": 0.80,  # chance 0.50; measured 0.91
+        "slope_accuracy": 0.95,  # measured 0.977-0.999
+        "intercept_accuracy": 0.95,  # measured 0.977-0.993
+        "logistic_val_accuracy": 0.86,  # chance 0.50; measured 0.930-0.940 (best possible ~0.93)
+        "near_zero_fraction_l1": 0.92,  # noise weights |w| < 0.05 under L1; measured 1.00 (L2: 0.20-0.47)
+        "l1_sparsity_gain_over_l2": 0.45,  # that fraction under L1 minus under L2; measured 0.53-0.80
+        "l1_val_accuracy": 0.83,  # chance 0.50; measured 0.908-0.947
         # 1 - MAE / MAE of always predicting the median (0: no better than that), on the generated
-        # California districts; measured 0.453-0.458 (jax, tensorflow, torch)
-        "kfold_mae_vs_baseline": 0.30,
-        "test_mae_vs_baseline": 0.30,  # measured 0.522-0.527
+        # California districts
+        "kfold_mae_vs_baseline": 0.37,  # measured 0.451-0.458
+        "test_mae_vs_baseline": 0.41,  # measured 0.492-0.527
     },
     "chapter11/chapter11_sequence_to_sequence.ipynb": {
         # Greedy translations of the 600 held-out pairs. Chance: exact match 0.00; token accuracy 0.20
-        # (the commonest Spanish word at each position). Measured 0.70-0.84 / 0.91-0.96 (plain LSTM
-        # encoder) and 0.86-0.91 / 0.96-0.97 (bidirectional) over jax, tensorflow, torch.
-        "test_exact_match": 0.40,
-        "test_token_accuracy": 0.75,
-        "bidirectional_test_exact_match": 0.50,
-        "bidirectional_test_token_accuracy": 0.80,
+        # (the commonest Spanish word at each position).
+        "test_exact_match": 0.62,  # measured 0.695-0.843
+        "test_token_accuracy": 0.83,  # measured 0.901-0.957
+        "bidirectional_test_exact_match": 0.76,  # measured 0.837-0.925
+        "bidirectional_test_token_accuracy": 0.88,  # measured 0.951-0.980
     },
     "chapter15/chapter15_language_models_gemma.ipynb": {
         # Exact match on 20 held-out "What is a plus b?" instructions in the book's template (chance
-        # ~0.05 for a random sum). Measured 0.75-0.90 (jax 0.75, tensorflow 0.85, torch 0.90).
-        "exact_match_after_lora": 0.5,
-        "exact_match_gain": 0.3,  # after minus before LoRA; measured 0.75-0.90 (before: 0.00 on all three)
+        # ~0.05 for a random sum): steps of 0.05. Measured 0.70-1.00 (before LoRA: 0.00 on all three).
+        "exact_match_after_lora": 0.65,
+        "exact_match_gain": 0.65,  # after minus before LoRA; measured 0.70-1.00
         # Held-out loss per response token (nats), before minus after LoRA. Before: 6.79 on all three
-        # (a uniform guess over the 400 tokens: ln 400 = 5.99); after: jax 0.17, tensorflow 0.08,
-        # torch 0.09. Measured drop 6.61-6.71: the floor asks for perplexity at least e^3 = 20x lower.
+        # (a uniform guess over the 400 tokens: ln 400 = 5.99); after: 0.035-0.171. Measured drop
+        # 6.61-6.75: the floor asks for perplexity at least e^3 = 20x lower.
         "held_out_loss_drop": 3.0,
+        "held_out_loss_after_lora": 0.25,  # a ceiling: lower is better; measured 0.035-0.171
     },
 }
 
@@ -123,14 +129,16 @@ def test_recorded_metrics_clear_their_floors(notebook: str, backend: str, result
             f"{notebook} on {backend}: {name} = {metrics[name]:.4f}, worse than its floor {floor}.")
 
 
-def test_no_metric_fell_below_its_committed_baseline(notebook: str, backend: str, results: Path) -> None:
+def test_no_metric_fell_below_its_committed_baseline(notebook: str, backend: str, results: Path, request) -> None:
     rows = [r for r in json.loads(layout.report_json(results).read_text()) if (r["notebook"], r["backend"]) == (notebook, backend)]
     assert rows, f"{layout.report_json(results)} has no row for {notebook} on {backend}: run `make test`."
     expected = baseline.load()["metrics"].get(notebook, {}).get(backend)
     assert expected, (f"{baseline.BASELINE} has no metrics for {notebook} on {backend}: after `make test`, "
                       "record them with `make baseline` and commit the file.")
-    drops = baseline.compare_to_baseline(rows, baseline.load()["metrics"])
-    assert not drops, "metrics fell below the committed baseline (maintainer/baseline.py, measured tolerances):\n  " + "\n  ".join(
+    other = request.config.getoption("--other-versions")
+    drops = baseline.compare_to_baseline(rows, baseline.load()["metrics"], widen=baseline.OTHER_VERSIONS if other else None)
+    how = "measured tolerances, widened for other versions (OTHER_VERSIONS)" if other else "measured tolerances"
+    assert not drops, f"metrics fell below the committed baseline (maintainer/baseline.py, {how}):\n  " + "\n  ".join(
         map(str, drops)) + "\nIf the change is intended, run `make baseline` and commit tests/results/baseline.json."
 
 
