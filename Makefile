@@ -75,7 +75,7 @@ spread: setup
 	$(PY) -m maintainer.spread tables
 
 # Not part of `make test`: ms per training step of each chapter's model on each backend and in native
-# PyTorch, in interleaved rounds (about 10 minutes on 2 CPU cores).
+# PyTorch, in interleaved rounds (about 16 minutes on 2 CPU cores, with the variants).
 bench: setup
 	$(PY) -m maintainer.bench --backends "$(BACKENDS)" --out "$(BENCH_OUT)"
 

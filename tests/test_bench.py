@@ -368,3 +368,19 @@ def test_each_setting_is_compared_with_its_backends_defaults_round_by_round(tmp_
     assert "`jax (XLA oneDNN)`: `XLA_FLAGS=--xla_cpu_use_onednn=true`" in report
     # oneDNN: 0.60, 0.64, 0.89 (faster in every round); XNNPACK: 0.90, 1.09, 0.89 (no call)
     assert "| convnet from scratch | 0.64 (0.60–0.89) faster | 0.90 (0.89–1.09) |" in report
+
+
+def test_each_chapter_readme_names_the_fastest_backend_the_committed_bench_measured():
+    import json
+
+    from maintainer.bench.results import fastest_line
+    from maintainer.layout import REPO_ROOT
+
+    committed = json.loads((REPO_ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+    for readme in sorted(REPO_ROOT.glob("chapter*/README.md")):
+        line = fastest_line(committed, "ch" + readme.parent.name.removeprefix("chapter"))
+        if line is None:
+            assert "Fastest backend" not in readme.read_text(encoding="utf-8")
+            continue
+        assert line in readme.read_text(encoding="utf-8"), (
+            f"{readme} does not say, as benchmarks/results.json does: {line}")

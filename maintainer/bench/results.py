@@ -30,8 +30,9 @@ _LSTMS = (
     "keras/src/backend/torch/rnn.py and tensorflow/rnn.py requires CUDA), so on a CPU it steps the cell through the "
     "sequence: a Python loop of small eager ops on torch, a `while_loop` graph on TensorFlow, `lax.scan` on JAX. "
     "torch's `nn.LSTM` runs the whole sequence in one fused C++ kernel (and torch.compile leaves it alone: dynamo "
-    "does not trace `nn.LSTM`). The Keras setting that helps is XLA for TensorFlow, off by default on a CPU: see "
-    "the `tensorflow (jit_compile=True)` column.")
+    "does not trace `nn.LSTM`). Neither Keras setting measured closes it: XLA for TensorFlow (`jit_compile=True`, off "
+    "by default on a CPU) was no faster than TensorFlow's graph in any round, and on torch `jit_compile=True` "
+    "compiles the loop's small ops but still runs them step by step (the settings table below).")
 WHY: dict[str, str] = {
     "mnist_dense": (
         "A step of this 400k-parameter network is a few milliseconds, so the fixed cost of each `train_on_batch` "
@@ -53,7 +54,8 @@ WHY: dict[str, str] = {
         "keras_hub compiles generation with `jax.jit` on JAX and `tf.function` on TensorFlow (XLA only with "
         "`jit_compile=True`, which Keras leaves off on a CPU), but on torch runs the token loop eagerly under "
         "`no_grad` (`make_generate_function` in keras_hub/src/models/causal_lm.py), each token through the whole "
-        "Keras model call; the native loop is eager too but calls the decoder's kernels with nothing in between."),
+        "Keras model call; the native loop is eager too but calls the decoder's kernels with nothing in between. "
+        "On torch that function never reads `jit_compile`, so `jit_compile=True` leaves generation eager."),
 }
 
 
@@ -115,7 +117,7 @@ def write_results(rows: list[dict[str, Any]], meta: dict[str, Any], out: Path,
     lines = _header(rows, meta, engines)
     lines += _main_table(rows, specs, summaries, engines)
     lines += _ratio_table(specs, summaries, keras_engines)
-    lines += _why(summaries, keras_engines)
+    lines += _why(summaries, keras_engines, rows)
     lines += _variant_table(rows, specs, engines)
     lines += _secondary_tables(rows, specs, engines, keras_engines)
     lines += _comparison(previous, summary_json(summaries), previous_name)
@@ -230,14 +232,32 @@ def _variant_table(rows, specs, engines) -> list[str]:
     return lines + [""]
 
 
-def _why(summaries, keras_engines) -> list[str]:
-    slower = [s for s in summaries if s.ratio and s.ratio.median > 1.0]
-    if not slower:
+TORCH_GAP = 1.5  # Keras on torch / native above this: the results name the cause
+
+
+def _why(summaries, keras_engines, rows=None) -> list[str]:
+    """Each model where the best Keras engine is slower than native PyTorch, or Keras on torch is TORCH_GAP times
+    slower: the ratios, what `torch (jit_compile=True)` changed, and the cause found in the sources (WHY)."""
+    torch_of = {s.model: s.backend_ratios.get("torch") for s in summaries}
+    listed = [s for s in summaries if (s.ratio and s.ratio.median > 1.0)
+              or (torch_of[s.model] and torch_of[s.model].median > TORCH_GAP)]
+    if not listed:
         return []
-    lines = ["## Where Keras is slower than native PyTorch, and why", ""]
-    for s in slower:
-        lines.append(f"- **{BY_NAME[s.model].description}**: best Keras ({s.best_keras}) / native = {s.ratio.text(2)}"
-                     f" ({s.verdict}). " + WHY.get(s.model, "No cause found yet."))
+    compiled = variant_ratios(rows or [], [s.model for s in listed], keras_engines) if rows else {}
+    lines = ["## Where Keras is slower than native PyTorch, and why", "",
+             f"Each model where the fastest Keras backend is slower than native PyTorch, or Keras on torch is more than "
+             f"{TORCH_GAP}x native, with the cause found in the Keras, keras_hub and torch sources. "
+             "`jit_compile=True` on torch wraps the whole train step in `torch.compile` (inductor; `make_train_function` "
+             "in keras/src/backend/torch/trainer.py); its ratio to torch's defaults is given where it was measured.", ""]
+    for s in listed:
+        parts = [f"best Keras ({s.best_keras}) / native = {s.ratio.text(2)} ({s.verdict})"]
+        if torch_of[s.model] is not None:
+            parts.append(f"Keras on torch / native = {torch_of[s.model].text(2)}")
+        jit = compiled.get(("torch (jit_compile=True)", s.model))
+        if jit is not None:
+            parts.append(f"`jit_compile=True` on torch / torch's defaults = {_ratio_cell(jit)}")
+        lines.append(f"- **{BY_NAME[s.model].description}**: " + "; ".join(parts) + ". "
+                     + WHY.get(s.model, "No cause found yet."))
     return lines + [""]
 
 
@@ -304,3 +324,21 @@ def _chart(rows, specs, engines, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+_BACKEND_NAMES = {"jax": "JAX", "tensorflow": "TensorFlow", "torch": "PyTorch"}
+
+
+def fastest_line(results: dict[str, Any], chapter: str) -> str | None:
+    """The chapter README's line on the fastest Keras backend for its models, from a committed results.json
+    (`chapter`: "ch08"); None when the bench has no model of that chapter."""
+    found = [s for s in results["summary"] if s["model"] in BY_NAME and BY_NAME[s["model"]].chapter == chapter]
+    if not found:
+        return None
+    by_backend: dict[str, list[str]] = {}
+    for s in found:
+        by_backend.setdefault(s["best_keras"], []).append(
+            f"{BY_NAME[s['model']].description} ({s['fastest_rounds']} of {s['rounds']} rounds)")
+    parts = [f"{_BACKEND_NAMES.get(b, b)} for the {', the '.join(models)}" for b, models in by_backend.items()]
+    return (f"**Fastest backend on a CPU** (`make bench` of {results['date']}, 2 cores, "
+            f"[../benchmarks/results.md](../benchmarks/results.md)): {'; '.join(parts)}. On a GPU: not measured yet.")
