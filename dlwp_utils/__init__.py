@@ -18,11 +18,14 @@ Importing this package never imports Keras, so the backend can still be chosen a
     plots      training curves (live during training: LivePlot), image grids, decision lines,
                fitted lines, weights
     saving     load a saved model with one clear error if it is missing or damaged
-    errors     the errors a learner can meet, each saying what to do
+    errors     the errors a learner can meet, each saying what to do (and where TROUBLESHOOTING.md helps)
+    environment  environment_report(): the block a learner pastes into an issue
+    out_of_memory  one message for an out-of-memory error on any backend (check_backend installs it)
 """
 
 from dlwp_utils import data
 from dlwp_utils.backend import BACKENDS, check_backend, in_colab, preferred_dtype, run_on_simulated_devices, set_seed
+from dlwp_utils.environment import environment_report
 from dlwp_utils.errors import BackendError, DataError, DLWPError, KaggleError, ProfileError, SavedModelError, WriteError
 from dlwp_utils.metrics import record_metric, with_error
 from dlwp_utils.plots import plot_decision_boundary, plot_fitted_line, plot_history, plot_images, plot_weights
@@ -55,6 +58,7 @@ __all__ = [
     "by_profile",
     "check_backend",
     "data",
+    "environment_report",
     "in_colab",
     "load_model",
     "plot_decision_boundary",

@@ -15,7 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from dlwp_utils.errors import BackendError, DLWPError
+from dlwp_utils.errors import BackendError, DLWPError, help_link
 
 BACKENDS = ("jax", "tensorflow", "torch")
 DEFAULT_BACKEND = "jax"
@@ -99,18 +99,21 @@ def check_backend(default: str = DEFAULT_BACKEND) -> None:
             f'Keras was already imported with the "{running}" backend, but KERAS_BACKEND asks for '
             f'"{wanted}". The backend is fixed when Keras is first imported. Restart the kernel '
             "(Colab: Runtime > Restart session) and run the notebook from the top, setting "
-            "KERAS_BACKEND before any cell imports keras."
+            "KERAS_BACKEND before any cell imports keras. " + help_link("switching-the-backend-needs-a-restart")
         )
     load_triton_before_tensorflow()
     import keras  # noqa: F401  (imported here, after the check, on purpose)
 
     quiet_known_library_warnings()
-    print(environment_report())
+    from dlwp_utils.out_of_memory import install_handler
+
+    install_handler()  # an out-of-memory error shows as one message naming the settings to lower
+    print(environment_line())
     for line in version_warnings():
         print(line)
     if in_colab() and os.environ.get("DLWP_PROFILE", "book") == "book" and not _accelerated():
         # On Colab the profile is "book" unless $DLWP_PROFILE says otherwise (dlwp_utils.profile).
-        print(NO_GPU_ON_COLAB)
+        print(NO_GPU_ON_COLAB + " " + help_link("no-gpu-on-colab"))
 
 
 def load_triton_before_tensorflow() -> bool:
@@ -162,7 +165,8 @@ def version_warnings() -> list[str]:
             where = (f"run `%{upgrade}` in a cell, then Runtime > Restart session" if in_colab() else
                      f"run `{upgrade}` (or `make setup` in the repository), then restart the kernel")
             lines.append(f"{package} {installed} is older than {oldest}, the oldest version these notebooks are "
-                         f"tested with, and some cells may fail. To upgrade, {where}.")
+                         f"tested with, and some cells may fail. To upgrade, {where}. "
+                         + help_link("a-version-warning"))
     return lines
 
 
@@ -182,8 +186,9 @@ def _imported_backend() -> str | None:
         return None
 
 
-def environment_report() -> str:
-    """One line: backend, library versions, devices, and whether this is Colab."""
+def environment_line() -> str:
+    """One line: backend, library versions, devices, and whether this is Colab (dlwp.environment_report: the
+    whole block for an issue)."""
     import keras
 
     backend = keras.backend.backend()

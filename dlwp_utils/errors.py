@@ -1,4 +1,26 @@
-"""The errors dlwp_utils raises: each says what happened and what to do next."""
+"""The errors dlwp_utils raises: each says what happened and what to do next, and where
+TROUBLESHOOTING.md has an entry for it, links it (help_link)."""
+
+from __future__ import annotations
+
+REPOSITORY = "https://github.com/dlwp-companion/dlwp-keras3-notebooks"  # pyproject.toml's [project.urls]
+
+
+def repository() -> str:
+    """The repository's address, from the installed package's metadata (a fork's own), else REPOSITORY."""
+    import importlib.metadata
+
+    try:
+        urls = importlib.metadata.metadata("dlwp-utils").get_all("Project-URL") or []
+    except importlib.metadata.PackageNotFoundError:
+        urls = []
+    found = [u.split(",", 1)[1].strip() for u in urls if u.split(",", 1)[0].strip() == "Repository"]
+    return found[0] if found else REPOSITORY
+
+
+def help_link(anchor: str) -> str:
+    """"Help: <the TROUBLESHOOTING.md entry's address>." for an entry's anchor, e.g. "out-of-memory"."""
+    return f"Help: {repository()}/blob/main/TROUBLESHOOTING.md#{anchor}."
 
 
 class DLWPError(Exception):

@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 from dlwp_utils.backend import in_colab, in_kaggle
 from dlwp_utils.data import store
-from dlwp_utils.errors import KaggleError
+from dlwp_utils.errors import KaggleError, help_link
 
 KAGGLEHUB_ENV = "KAGGLEHUB_CACHE"
 TOKEN = "KAGGLE_API_TOKEN"
@@ -74,7 +74,8 @@ def require_credentials(what: str) -> str:
     if found is None:
         seen = f" What was found: {' '.join(notes)}" if notes else ""
         raise KaggleError(f"Downloading {what} needs Kaggle credentials, and none were found.{seen} {HOW_TO_PROVIDE} "
-                          'Or use the embedded profile (PROFILE = "embedded"), which needs no download.')
+                          'Or use the embedded profile (PROFILE = "embedded"), which needs no download. '
+                          + help_link("no-kaggle-credentials-found"))
     os.environ.update(found.secrets)  # kagglehub (and KerasHub through it) reads these first
     return found.source
 
@@ -129,7 +130,8 @@ def _colab_secret(name: str, notes: list[str]) -> str | None:
             return None
         if isinstance(err, getattr(userdata, "NotebookAccessError", ())):
             notes.append(f"the Colab secret {name} exists, but this notebook has no access to it: open the key icon "
-                         "in the left bar and switch on its Notebook access, then run this cell again.")
+                         "in the left bar and switch on its Notebook access, then run this cell again. "
+                         + help_link("colab-secrets-need-notebook-access"))
         elif isinstance(err, getattr(userdata, "TimeoutException", ())):
             notes.append(f"reading the Colab secret {name} timed out: Colab secrets can only be read when the "
                          "notebook runs in Colab's own page.")
@@ -218,10 +220,11 @@ def _explain(err: Exception, *, what: str, page: str, consent: str) -> KaggleErr
     if status == 401 or name in ("UnauthenticatedError", "CredentialError"):
         return KaggleError(f"Kaggle rejected your credentials while downloading {what} (401 Unauthorized): the "
                            f"key is wrong, expired or revoked. Create a new token at kaggle.com > Settings > API "
-                           f"and replace the old one. {HOW_TO_PROVIDE}")
+                           f"and replace the old one. {HOW_TO_PROVIDE} " + help_link("kaggle-rejects-your-credentials-401"))
     if status == 403:
         return KaggleError(f"Kaggle refused {what} (403 Forbidden): your account has not accepted {consent} yet. "
-                           f"Open {page} while logged in, accept, then run this cell again.")
+                           f"Open {page} while logged in, accept, then run this cell again. "
+                           + help_link("kaggle-refuses-a-download-403"))
     if status == 404:
         return KaggleError(f"Kaggle could not find {what} (404 Not Found; see {page}). Check the name in the notebook.")
     if _is_network_error(err):

@@ -82,9 +82,18 @@ def use_profile(name: str | None = None, settings: MutableMapping[str, Any] | No
     return profile
 
 
+_PARAMETER_NAMES: list[str] = []  # the parameters cell's settings, as use_profile last found them
+
+
+def parameter_names() -> list[str]:
+    """The UPPER_CASE settings of the notebook's parameters cell (recorded by use_profile); [] before it ran."""
+    return list(_PARAMETER_NAMES)
+
+
 def resolve_settings(profile: Profile, settings: MutableMapping[str, Any]) -> None:
     """Pick each by_profile setting's value for `profile` in place, then check every numeric setting."""
-    for name in [n for n in settings if n.isupper() and not n.startswith("_")]:
+    _PARAMETER_NAMES[:] = [n for n in settings if n.isupper() and not n.startswith("_")]
+    for name in list(_PARAMETER_NAMES):
         value = settings[name]
         if isinstance(value, ByProfile):
             value = settings[name] = value.value(profile)
