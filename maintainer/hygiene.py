@@ -4,8 +4,8 @@
     python -m maintainer.hygiene clean NOTEBOOK...   # drop execution counts and unchecked outputs
     python -m maintainer.hygiene refresh NOTEBOOK... # re-run on each backend, store the checked outputs
     python -m maintainer.hygiene tables              # rewrite the chapter READMEs' parameter tables
-    python -m maintainer.hygiene setup               # every notebook: the setup cell, a GPU runtime on Colab
-    python -m maintainer.hygiene fork URL [--ref REF] # point the install and the Colab badges at a fork
+    python -m maintainer.hygiene setup               # every notebook: the setup cell, its badges, a GPU runtime on Colab
+    python -m maintainer.hygiene fork URL [--ref REF] # point the install and the badges at a fork (or a release's tag)
 
 A committed notebook has no execution counts and no outputs, except the cells tagged
 `nbval-check-output` (a hidden cell tag), whose stored output nbval compares on every backend.
@@ -96,6 +96,32 @@ def colab_url(notebook: Path, root: Path = REPO_ROOT) -> str:
     return colab_base(root) + Path(notebook).relative_to(root).as_posix()
 
 
+def kaggle_url(notebook: Path, root: Path = REPO_ROOT) -> str:
+    """The "Open in Kaggle" address of a notebook in this repository (Kaggle imports it from GitHub)."""
+    blob = f"{repository_url(root)}/blob/{repository_ref(root) or 'main'}/{Path(notebook).relative_to(root).as_posix()}"
+    return f"https://kaggle.com/kernels/welcome?src={blob}"
+
+
+BADGE_START = "[![Open In Colab]"
+
+
+def badges(notebook: Path, root: Path = REPO_ROOT) -> str:
+    """The badges line of a notebook's first cell: Open in Colab and Open in Kaggle, at the repository's ref."""
+    return (f"{BADGE_START}(https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook, root)}) "
+            f"[![Open in Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)]({kaggle_url(notebook, root)})")
+
+
+def with_badges(header: str, line: str) -> str:
+    """The first cell's text with its badges line replaced by `line`, or `line` put after the title and a blank line."""
+    lines = header.split("\n")
+    found = [i for i, text in enumerate(lines) if text.startswith(BADGE_START)]
+    if found:
+        lines[found[0]] = line
+    else:
+        lines[1:1] = ["", line]
+    return "\n".join(lines)
+
+
 def source(cell: dict[str, Any]) -> str:
     """A cell's source as one string."""
     text = cell.get("source", "")
@@ -134,6 +160,9 @@ def check_notebook(path: Path, root: Path = REPO_ROOT) -> list[str]:
     if not cells or cells[0].get("cell_type") != "markdown" or "**Follows**" not in source(cells[0]):
         say("its header (the first cell, markdown) does not say what it follows: add a line starting "
             "\"**Follows**:\" that names the book's edition and sections")
+    elif Path(path).resolve().is_relative_to(root) and badges(Path(path).resolve(), root) not in source(cells[0]).split("\n"):
+        say("its first cell lacks the Open in Colab and Open in Kaggle badges at the repository's ref: run "
+            "`python -m maintainer.hygiene setup`")
     code = [c for c in cells if c.get("cell_type") == "code"]
     if not code or source(code[0]).strip() != setup_cell(root).strip():
         say("the first code cell is not the standard setup cell (maintainer/hygiene.py SETUP_CELL): run "
@@ -198,6 +227,23 @@ def check_readme(notebooks: list[Path], root: Path = REPO_ROOT) -> list[str]:
         for nb in notebooks
         if colab_url(nb, root) not in readme
     ]
+
+
+def check_release(root: Path = REPO_ROOT) -> list[str]:
+    """The package's version is stated alike in pyproject.toml and dlwp_utils/__init__.py, and a release tag as
+    the notebooks' ref (pyproject.toml [tool.dlwp] ref, which the setup cells and badges use) is that version's."""
+    version = str(_pyproject(root)["project"]["version"])
+    init = root / "dlwp_utils" / "__init__.py"
+    stated = re.search(r'^__version__ = "([^"]*)"', init.read_text(encoding="utf-8"), re.M) if init.exists() else None
+    problems = []
+    if stated is None or stated[1] != version:
+        problems.append(f"dlwp_utils/__init__.py: __version__ is {stated[1] if stated else 'missing'!r}, but "
+                        f"pyproject.toml says {version!r}: make them equal (python -m maintainer.release does)")
+    ref = repository_ref(root)
+    if re.fullmatch(r"v\d+(\.\d+)*", ref) and ref != f"v{version}":
+        problems.append(f"pyproject.toml: the notebooks install and open the tag {ref}, but the package's version is "
+                        f"{version}: release with `python -m maintainer.release VERSION`, which sets both")
+    return problems
 
 
 # --- the parameters cell and the chapter READMEs' parameter tables ----------------------------
@@ -310,8 +356,9 @@ def _has_gpu_metadata(meta: dict[str, Any]) -> bool:
     return meta.get("accelerator") == "GPU" and isinstance(colab, dict) and bool(colab.get("gpuType"))
 
 
-def with_setup(nb: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Any]:
-    """A copy whose first code cell is the setup cell and whose metadata asks Colab for a GPU; nothing else changes.
+def with_setup(nb: dict[str, Any], root: Path = REPO_ROOT, path: Path | None = None) -> dict[str, Any]:
+    """A copy whose first code cell is the setup cell, whose first cell (with `path`, the notebook's file) has the
+    Colab and Kaggle badges, and whose metadata asks Colab for a GPU; nothing else changes.
 
     A first code cell that starts with "# Setup" is the old setup cell and is replaced; otherwise the
     setup cell is inserted before it (never overwriting a notebook's own code).
@@ -319,6 +366,8 @@ def with_setup(nb: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, Any]:
     nb = copy.deepcopy(nb)
     lines = setup_cell(root).splitlines(keepends=True)
     cells = nb.setdefault("cells", [])
+    if path is not None and Path(path).resolve().is_relative_to(root) and cells and cells[0].get("cell_type") == "markdown":
+        cells[0]["source"] = with_badges(source(cells[0]), badges(Path(path).resolve(), root)).splitlines(keepends=True)
     first = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells))
     if first < len(cells) and source(cells[first]).startswith("# Setup"):
         cells[first]["source"] = lines
@@ -340,7 +389,7 @@ def write_setup(notebooks: list[Path], root: Path = REPO_ROOT) -> list[Path]:
     changed = []
     for path in notebooks:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
-        new = with_setup(nb, root)
+        new = with_setup(nb, root, path)
         if new != nb:
             write_notebook(new, path)
             changed.append(path)
@@ -475,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = [p for nb in notebooks for p in check_notebook(nb)]
         problems += check_tables(notebooks)
         if not args.notebooks:
-            problems += check_readme(notebooks)
+            problems += check_readme(notebooks) + check_release()
         for problem in problems:
             print(problem)
         print(f"hygiene: {len(notebooks)} notebooks, {len(problems)} problems")
@@ -483,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "setup":
         changed = write_setup(notebooks)
         for nb in changed:
-            print(f"rewrote the setup cell and the GPU metadata of {nb}")
+            print(f"rewrote the setup cell, the badges and the GPU metadata of {nb}")
         print(f"setup: {len(notebooks)} notebooks, {len(changed)} changed")
         return 0
     if args.command == "tables":

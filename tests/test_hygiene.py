@@ -166,7 +166,7 @@ def test_setup_replaces_an_old_setup_cell_inserts_a_missing_one_and_is_idempoten
 def test_the_committed_notebooks_are_what_setup_writes():
     for notebook in chapter_notebooks():
         nb = json.loads(notebook.read_text(encoding="utf-8"))
-        assert hygiene.with_setup(nb) == nb, f"run `python -m maintainer.hygiene setup` ({notebook.name})"
+        assert hygiene.with_setup(nb, path=notebook) == nb, f"run `python -m maintainer.hygiene setup` ({notebook.name})"
 
 
 def _run_setup_cell(env: dict[str, str], prelude: str = "") -> subprocess.CompletedProcess:
@@ -228,6 +228,13 @@ def test_fork_rewrites_the_address_the_ref_the_setup_cells_and_the_badges(tmp_pa
     badge = "https://colab.research.google.com/github/me/fork/blob/v1/chapter99/chapter99_new.ipynb"
     assert badge in (tmp_path / "README.md").read_text() and badge in (notebook.parent / "README.md").read_text()
     assert check_notebook(notebook, root=tmp_path) == [] and check_readme([notebook], root=tmp_path) == []
+    header = hygiene.source(json.loads(notebook.read_text())["cells"][0])
+    assert f"]({badge})" in header and ("](https://kaggle.com/kernels/welcome?src=https://github.com/me/fork/blob/v1/"
+                                        "chapter99/chapter99_new.ipynb)") in header
     assert hygiene.fork("https://github.com/me/fork", "v1", root=tmp_path) == []  # idempotent
     with pytest.raises(ValueError, match="not a GitHub repository address"):
         hygiene.fork("https://gitlab.com/me/fork", root=tmp_path)
+    hygiene.write_notebook(json.loads(notebook.read_text()) | {"cells": [
+        dict(json.loads(notebook.read_text())["cells"][0], source=["# New\n", "\n", "**Follows**: nothing\n"]),
+        *json.loads(notebook.read_text())["cells"][1:]]}, notebook)
+    assert any("badges" in p for p in check_notebook(notebook, root=tmp_path))
