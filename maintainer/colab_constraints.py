@@ -3,6 +3,7 @@
     python -m maintainer.colab_constraints            # refresh from GitHub (newest commit); = make colab-constraints
     python -m maintainer.colab_constraints --git-dir CLONE [--rev COMMIT]   # from a clone of backend-info
     python -m maintainer.colab_constraints --freeze pip-freeze.gpu.txt --commit SHA --date YYYY-MM-DD --python 3.13.15
+    python -m maintainer.colab_constraints --changes build/colab-changes.txt   # the weekly job: what changed
 
 Colab publishes its runtime's `pip freeze` in googlecolab/backend-info (pip-freeze.gpu.txt, with
 the OS and Python in os-info-gpu.txt). This turns it into a pip constraints file, used by the
@@ -114,6 +115,12 @@ def pins(path: Path = CONSTRAINTS) -> dict[str, str]:
     return found
 
 
+def differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """One line per package whose pinned version changed, appeared or went: "torch 2.8.0 -> 2.9.0"."""
+    return [f"{name} {before.get(name, '(new)')} -> {after.get(name, '(gone)')}"
+            for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)]
+
+
 def _os_info(text: str) -> tuple[str, str]:
     """(Python version, OS line) from os-info-gpu.txt."""
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
@@ -157,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default="unknown", help="--freeze: Colab's Python, e.g. 3.13.15")
     parser.add_argument("--platform", default="Ubuntu 22.04.5 LTS", help="--freeze: Colab's OS line")
     parser.add_argument("-o", "--output", type=Path, default=CONSTRAINTS)
+    parser.add_argument("--changes", type=Path,
+                        help="write there each version that differs from the file being replaced (empty: none); "
+                             "the weekly job tests the new set, then fails when this file is not empty")
     args = parser.parse_args(argv)
     try:
         if args.git_dir:
@@ -170,8 +180,16 @@ def main(argv: list[str] | None = None) -> int:
               f"https://github.com/{REPO} elsewhere and pass --git-dir, or pass --freeze FILE.", file=sys.stderr)
         return 1
     text = render(*found)
+    before = pins(args.output) if args.output.is_file() else {}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
+    if args.changes is not None:
+        changed = differences(before, pins(args.output))
+        args.changes.parent.mkdir(parents=True, exist_ok=True)
+        args.changes.write_text("".join(line + "\n" for line in changed), encoding="utf-8")
+        if changed:
+            print(f"Colab's runtime changed since {args.output}'s last refresh ({len(changed)} packages):")
+            print("\n".join("  " + line for line in changed))
     count = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
     print(f"{args.output}: {count} pins from {found[1][:12]} ({found[2]}), Colab's Python {found[3]}")
     return 0
