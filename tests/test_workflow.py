@@ -87,3 +87,15 @@ def test_the_out_of_space_tests_run_as_root_on_a_real_tmpfs_and_a_skip_fails_the
                           f'failures="0"/></testsuites>')
         done = subprocess.run([sys.executable, "-c", script, str(report)], capture_output=True, text=True)
         assert done.returncode == code, (tests, skipped, done.stdout, done.stderr)
+
+
+def test_every_push_to_main_publishes_the_report_with_the_official_pages_actions():
+    jobs = workflow()["jobs"]
+    site = [step for step in jobs["report"]["steps"] if "build/site" in str(step)]
+    assert [s.get("uses", "").split("@")[0] for s in site] == ["", "actions/upload-pages-artifact"]
+    assert all(s["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'" for s in site)
+    assert "build/index.html" in site[0]["run"] and "build/notebooks" in site[0]["run"]
+    pages = jobs["pages"]
+    assert pages["needs"] == "report" and pages["if"] == site[0]["if"]
+    assert pages["permissions"] == {"pages": "write", "id-token": "write"}
+    assert [s["uses"].split("@")[0] for s in pages["steps"]] == ["actions/configure-pages", "actions/deploy-pages"]
