@@ -111,6 +111,11 @@ def badges(notebook: Path, root: Path = REPO_ROOT) -> str:
             f"[![Open in Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)]({kaggle_url(notebook, root)})")
 
 
+def without_badges(text: str) -> str:
+    """A markdown cell's text without its badges line (the report is read offline: no image from the web)."""
+    return "\n".join(line for line in text.split("\n") if not line.startswith(BADGE_START))
+
+
 def with_badges(header: str, line: str) -> str:
     """The first cell's text with its badges line replaced by `line`, or `line` put after the title and a blank line."""
     lines = header.split("\n")

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 
 from maintainer import baseline as baselines, layout
 from maintainer.baseline import Change, Drop, Tolerance, classify, compare_to_baseline, tolerance_of
+from maintainer.hygiene import without_badges
 
 Row = Mapping[str, Any]
 
@@ -140,6 +141,9 @@ def render_notebook(ipynb: Path, html_path: Path, exporter: Any | None = None, t
 
     exporter = exporter or make_exporter()
     notebook = nbformat.read(str(ipynb), as_version=4)
+    for cell in notebook.cells:  # the Colab and Kaggle badges load images from the web; the report is offline
+        if cell.cell_type == "markdown":
+            cell.source = without_badges(cell.source)
     if title:
         notebook.metadata["title"] = title
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": Path(ipynb).stem,

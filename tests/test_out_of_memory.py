@@ -53,9 +53,11 @@ def error_of(outputs: list[dict]) -> dict:
 
 @pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
 def test_out_of_memory_shows_one_message_and_other_errors_show_as_before(backend, tmp_path, monkeypatch):
-    host, accelerator, other, ordinary = run_cells(
+    """A SyntaxError, raised before the cell runs, also still shows as IPython shows it."""
+    host, accelerator, other, ordinary, syntax = run_cells(
         backend, [REAL_HOST[backend], ACCELERATOR[backend], 'raise RuntimeError("a plain mistake")',
-                  'raise ValueError("a plain mistake")'], tmp_path, monkeypatch)
+                  'raise ValueError("a plain mistake")', "x = (1,"], tmp_path, monkeypatch)
+    assert error_of(syntax)["ename"] == "SyntaxError" and "Out of memory" not in plain_text(error_of(syntax))
     for outputs, where in ((host, "the computer's memory (RAM) ran out"),
                            (accelerator, "the accelerator's memory (the GPU's or TPU's) ran out")):
         error = error_of(outputs)
@@ -74,12 +76,6 @@ def test_out_of_memory_shows_one_message_and_other_errors_show_as_before(backend
     assert plain["ename"] == "RuntimeError" and plain["evalue"] == "a plain mistake"
     assert plain_text(plain).replace("RuntimeError", "ValueError") == plain_text(untouched).replace("In[6]", "In[5]")
     assert "----> 1 raise RuntimeError" in plain_text(plain)
-
-
-def test_a_syntax_error_still_shows_as_ipython_shows_it(tmp_path, monkeypatch):
-    (outputs,) = run_cells("torch", ["x = (1,"], tmp_path, monkeypatch)
-    error = error_of(outputs)
-    assert error["ename"] == "SyntaxError" and "Out of memory" not in "\n".join(error["traceback"])
 
 
 def test_only_out_of_memory_errors_are_recognised():

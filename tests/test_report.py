@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from maintainer import report as hr
+from maintainer.layout import REPO_ROOT
 from tests.report_fixtures import BACKENDS, FAILING, PASSING, build, executed_notebook  # noqa: F401 (build: a fixture)
 
 ROW = {"notebook": PASSING, "backend": "jax", "status": "passed", "seconds": 1.0,
@@ -114,3 +115,18 @@ def test_widget_state_does_not_bring_in_a_cdn_script(build, tmp_path: Path):
     hr.write_html_report(rows[:1], tmp_path / "html", None, build_dir=build_dir)
     page = (tmp_path / "html" / hr.rendered_relpath(rows[0])).read_text()
     assert hr.external_references(page) == [] and "unpkg" not in page
+
+
+def test_a_rendered_notebook_leaves_out_the_badges_that_would_load_images_from_the_web(tmp_path):
+    import nbformat
+
+    from maintainer import hygiene
+
+    notebook = REPO_ROOT / "chapter02" / "chapter02_mathematical_building_blocks.ipynb"
+    header = hygiene.source(json.loads(notebook.read_text())["cells"][0])
+    assert hygiene.badges(notebook) in header  # the committed notebook has them
+    ipynb = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(header)]), str(ipynb))
+    rendered = hr.render_notebook(ipynb, tmp_path / "nb.html").read_text()
+    assert hr.external_references(rendered) == [] and "colab-badge.svg" not in rendered
+    assert "Chapter 2: The mathematical building blocks" in rendered
