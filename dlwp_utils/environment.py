@@ -19,6 +19,7 @@ def environment_report(show: bool = True) -> str:
     where = "Colab" if in_colab() else "Kaggle Notebooks" if in_kaggle() else "local"
     profile = default_profile_name()
     profile_from = f"${PROFILE_ENV}" if os.environ.get(PROFILE_ENV) else "the default here"
+    credentials = credentials_source()  # where they are, never what they are
     lines = [
         "---- dlwp environment report (paste this block into an issue; it holds no credentials) ----",
         f"where: {where}; {platform.system()} {platform.machine()}; Python {platform.python_version()}",
@@ -28,7 +29,7 @@ def environment_report(show: bool = True) -> str:
         f"profile: {profile} (from {profile_from}; a notebook's PROFILE setting overrides it)",
         f"devices: {'; '.join(_devices()) or 'none found'}",
         f"host memory: {_host_memory()}",
-        f"Kaggle credentials: {'found in ' + credentials_source() if credentials_source() else 'none found'}",
+        f"Kaggle credentials: {'found in ' + credentials if credentials else 'none found'}",
         "----",
     ]
     text = "\n".join(lines)

@@ -3,24 +3,24 @@ TROUBLESHOOTING.md has an entry for it, links it (help_link)."""
 
 from __future__ import annotations
 
-REPOSITORY = "https://github.com/dlwp-companion/dlwp-keras3-notebooks"  # pyproject.toml's [project.urls]
-
-
-def repository() -> str:
-    """The repository's address, from the installed package's metadata (a fork's own), else REPOSITORY."""
+def repository() -> str | None:
+    """The repository's address, from the installed package's metadata (pyproject.toml's [project.urls]
+    Repository, a fork's own after `hygiene fork`); None when the package is not installed."""
     import importlib.metadata
 
     try:
         urls = importlib.metadata.metadata("dlwp-utils").get_all("Project-URL") or []
     except importlib.metadata.PackageNotFoundError:
-        urls = []
+        return None
     found = [u.split(",", 1)[1].strip() for u in urls if u.split(",", 1)[0].strip() == "Repository"]
-    return found[0] if found else REPOSITORY
+    return found[0] if found else None
 
 
 def help_link(anchor: str) -> str:
     """"Help: <the TROUBLESHOOTING.md entry's address>." for an entry's anchor, e.g. "out-of-memory"."""
-    return f"Help: {repository()}/blob/main/TROUBLESHOOTING.md#{anchor}."
+    home = repository()
+    where = f"{home}/blob/main/TROUBLESHOOTING.md#{anchor}" if home else f"TROUBLESHOOTING.md#{anchor} in the repository"
+    return f"Help: {where}."
 
 
 class DLWPError(Exception):

@@ -17,9 +17,9 @@ from dlwp_utils.errors import help_link
 
 ANCHOR = "out-of-memory"  # its entry in TROUBLESHOOTING.md
 # Settings of a parameters cell that lower what a step holds in memory.
-MEMORY_SETTINGS = re.compile(r"(BATCH_SIZE|IMAGE_SIZE|_SIZE|LENGTH|_DIM)$")
+MEMORY_SETTINGS = re.compile(r"(_SIZE|LENGTH|_DIM)$")  # BATCH_SIZE, IMAGE_SIZE, SEQUENCE_LENGTH, LATENT_DIM...
 _HOST_HINTS = ("DefaultCPUAllocator", "device:CPU", "allocator cpu", "TFRT_CPU", "host memory")
-_ACCELERATOR_HINTS = ("CUDA", "GPU", "TPU", "cuda", "HBM")
+_ACCELERATOR_HINTS = ("cuda", "gpu", "tpu", "hbm")
 
 
 def kind_of(error: BaseException) -> str | None:
@@ -40,7 +40,7 @@ def kind_of(error: BaseException) -> str | None:
         return None
     if any(hint.lower() in text.lower() for hint in _HOST_HINTS):
         return "host"
-    if any(hint in text for hint in _ACCELERATOR_HINTS):
+    if any(hint in text.lower() for hint in _ACCELERATOR_HINTS):
         return found
     return found if _has_accelerator() else "host"
 

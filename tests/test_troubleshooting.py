@@ -105,3 +105,19 @@ def test_the_issue_template_asks_for_the_report_the_notebook_and_the_cell():
     assert {"notebook", "cell", "environment"} <= set(fields)
     assert all(fields[name]["validations"]["required"] for name in ("notebook", "cell", "environment"))
     assert "environment_report()" in fields["environment"]["attributes"]["description"]
+
+
+def test_a_help_link_uses_the_installed_repository_and_a_plain_path_without_one(monkeypatch):
+    import importlib.metadata
+
+    from dlwp_utils import errors
+
+    assert errors.help_link("out-of-memory") == (
+        f"Help: {errors.repository()}/blob/main/TROUBLESHOOTING.md#out-of-memory.")
+    assert errors.repository() == __import__("maintainer.hygiene").hygiene.repository_url()  # pyproject's, one home
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "metadata", missing)
+    assert errors.help_link("out-of-memory") == "Help: TROUBLESHOOTING.md#out-of-memory in the repository."

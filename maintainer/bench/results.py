@@ -30,9 +30,9 @@ _LSTMS = (
     "keras/src/backend/torch/rnn.py and tensorflow/rnn.py requires CUDA), so on a CPU it steps the cell through the "
     "sequence: a Python loop of small eager ops on torch, a `while_loop` graph on TensorFlow, `lax.scan` on JAX. "
     "torch's `nn.LSTM` runs the whole sequence in one fused C++ kernel (and torch.compile leaves it alone: dynamo "
-    "does not trace `nn.LSTM`). Neither Keras setting measured closes it: XLA for TensorFlow (`jit_compile=True`, off "
-    "by default on a CPU) was no faster than TensorFlow's graph in any round, and on torch `jit_compile=True` "
-    "compiles the loop's small ops but still runs them step by step (the settings table below).")
+    "does not trace `nn.LSTM`). No Keras setting measured closed it in every round: neither XLA for TensorFlow "
+    "(`jit_compile=True`, off by default on a CPU) nor `jit_compile=True` on torch (their ratios to the backend's "
+    "defaults: the settings table below).")
 WHY: dict[str, str] = {
     "mnist_dense": (
         "A step of this 400k-parameter network is a few milliseconds, so the fixed cost of each `train_on_batch` "
