@@ -21,9 +21,10 @@ Importing this package never imports Keras, so the backend can still be chosen a
     errors     the errors a learner can meet, each saying what to do (and where TROUBLESHOOTING.md helps)
     environment  environment_report(): the block a learner pastes into an issue
     out_of_memory  one message for an out-of-memory error on any backend (check_backend installs it)
+    kinetic    chapter 15's Keras Kinetic job: what it would submit, the checks before, its errors, its output
 """
 
-from dlwp_utils import data
+from dlwp_utils import data, kinetic
 from dlwp_utils.backend import BACKENDS, check_backend, in_colab, preferred_dtype, run_on_simulated_devices, set_seed
 from dlwp_utils.environment import environment_report
 from dlwp_utils.errors import BackendError, DataError, DLWPError, KaggleError, ProfileError, SavedModelError, WriteError
@@ -60,6 +61,7 @@ __all__ = [
     "data",
     "environment_report",
     "in_colab",
+    "kinetic",
     "load_model",
     "plot_decision_boundary",
     "plot_fitted_line",

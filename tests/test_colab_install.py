@@ -172,18 +172,45 @@ def test_pip_on_colab_would_upgrade_nothing(tmp_path):
     assert not replaced, f"`pip install dlwp-utils` on Colab would replace: {replaced}"
 
 
+def test_what_installing_kinetic_on_colab_changes(tmp_path):
+    # Chapter 15, 15.5 says what `pip install "keras-kinetic==0.0.4"` does to a Colab runtime: pip's own choice
+    # in the fake Colab environment, as above. The section names protobuf 5.29 -> 6.33, rich 13 -> newer, and
+    # pulumi, kubernetes and google-cloud packages added.
+    pins = colab.pins()
+    interpreter = _fake_colab(tmp_path / "colab", pins)
+    report, output = _pip(["--python", str(interpreter), "install", *_kinetic_extra()], tmp_path / "report.json")
+    assert report is not None, f"pip failed:\n{output[-3000:]}"
+    chosen = {colab.normalize(item["metadata"]["name"]): item["metadata"]["version"] for item in report["install"]}
+    replaced = {name: f"{pins[name]} -> {version}" for name, version in chosen.items() if name in pins}
+    added = sorted(set(chosen) - set(pins))
+    print(f"installing Kinetic on Colab replaces {len(replaced)} packages: {replaced}; adds {len(added)}: {added}")
+    assert pins["protobuf"].startswith("5.29.") and chosen["protobuf"].startswith("6.33."), replaced
+    assert pins["rich"].startswith("13.") and int(chosen["rich"].split(".")[0]) >= 14, replaced
+    assert {"keras-kinetic", "pulumi", "kubernetes"} <= set(added)
+    assert any(name.startswith("google-cloud-") for name in added), added
+
+
+def _kinetic_extra() -> list[str]:
+    meta = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return list(meta["optional-dependencies"]["kinetic"])
+
+
 # --- what the notebooks import: on Colab already, or declared ---------------------------------------------------
 
 
 def imported_modules() -> set[str]:
     """Top-level modules imported by the notebooks' code cells and by dlwp_utils (magics left out)."""
     sources = [path.read_text(encoding="utf-8") for path in (REPO_ROOT / "dlwp_utils").rglob("*.py")]
+    written = set()  # modules a notebook writes itself (%%writefile kinetic_job/lora_job.py)
     for notebook in chapter_notebooks():
         for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] == "code":
                 text = "".join(cell["source"])
                 if not text.lstrip().startswith("%%"):
                     sources.append(re.sub(r"(?m)^(\s*)[%!].*$", r"\1pass", text))
+                elif text.startswith("%%writefile ") and text.split("\n", 1)[0].endswith(".py"):
+                    written.add(Path(text.split("\n", 1)[0].split()[-1]).stem)
+                    sources.append(text.split("\n", 1)[1])
     names = set()
     for text in sources:
         for node in ast.walk(ast.parse(text)):
@@ -191,7 +218,19 @@ def imported_modules() -> set[str]:
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return names - set(sys.stdlib_module_names) - {"dlwp_utils", "google", "__future__"}  # google: google.colab
+    return names - set(sys.stdlib_module_names) - written - {"dlwp_utils", "google", "__future__"}  # google: google.colab
+
+
+# Modules only a section that is off by default imports, from a package in an extra of pyproject.toml (and so
+# not installed in .venv): {module: (extra, distribution)}.
+IN_AN_EXTRA = {"kinetic": ("kinetic", "keras-kinetic")}
+
+
+def test_the_modules_of_the_extras_are_declared_there():
+    meta = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for module, (extra, distribution) in IN_AN_EXTRA.items():
+        assert module in imported_modules(), f"nothing imports {module}: drop it from IN_AN_EXTRA"
+        assert any(r.startswith(distribution) for r in meta["optional-dependencies"][extra]), (module, extra)
 
 
 def test_everything_the_notebooks_import_is_on_colab_or_declared():
@@ -199,7 +238,7 @@ def test_everything_the_notebooks_import_is_on_colab_or_declared():
     on_colab = set(colab.pins())
     distributions = importlib.metadata.packages_distributions()
     missing = {}
-    for module in sorted(imported_modules()):
+    for module in sorted(imported_modules() - set(IN_AN_EXTRA)):
         names = {colab.normalize(d) for d in distributions.get(module, [])}
         assert names, f"no installed distribution provides the module {module!r}: add it to requirements.txt"
         if not names & (on_colab | declared):

@@ -345,6 +345,15 @@ CLAIMS: list[Claim] = [
           Equals("gemma_parameters", 205248)),
     Claim(CH15, "in the book\n  profile it stays near 0",
           Labelled("in the book\n  profile")),
+    # 15.5, Kinetic off (every make test run); tests/test_kinetic.py runs the same cells with a job's weights
+    Claim(CH15, "A fresh model from the same preset, with LoRA enabled at the same rank, answers like the\n"
+                "pretrained model (`B` starts at zero)",
+          Printed("answers_without == answers_before", "without the LoRA weights it answers like the pretrained model: True")),
+    Claim(CH15, "with the weights loaded it answers like the fine-tuned one",
+          Printed("answers_loaded != answers_without", "the loaded LoRA weights change the answers: True\n"
+                  "with them the model scores a higher exact match: True")),
+    Claim(CH15, "At Google Cloud's list price when this section was written\n   (about $1.20 per TPU v5e chip-hour on demand)",
+          Labelled("Google Cloud's list price")),  # not a result of this run: a price, to check on the pricing page
 ]
 
 
