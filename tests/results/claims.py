@@ -352,7 +352,7 @@ CLAIMS: list[Claim] = [
     Claim(CH15, "with the weights loaded it answers like the fine-tuned one",
           Printed("answers_loaded != answers_without", "the loaded LoRA weights change the answers: True\n"
                   "with them the model scores a higher exact match: True")),
-    Claim(CH15, "At Google Cloud's list price when this section was written\n   (about $1.20 per TPU v5e chip-hour on demand)",
+    Claim(CH15, "At Google Cloud's list price when this section was\n   written (about $1.20 per TPU v5e chip-hour on demand)",
           Labelled("Google Cloud's list price")),  # not a result of this run: a price, to check on the pricing page
 ]
 
