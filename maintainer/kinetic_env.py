@@ -30,7 +30,10 @@ PIP = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q"
 
 
 def _digest() -> str:
-    return hashlib.sha256(b"".join(path.read_bytes() for path in DEFINITION) + sys.version.encode()).hexdigest()
+    # sys.executable too: the pod path is constrained to the versions of the environment that runs the tests
+    # (.venv, or make test-colab's .venv-colab), so another one rebuilds it
+    return hashlib.sha256(b"".join(path.read_bytes() for path in DEFINITION)
+                          + f"{sys.version}|{sys.executable}".encode()).hexdigest()
 
 
 def client_python() -> Path:
