@@ -151,9 +151,9 @@ def remote_errors(accelerator: str) -> Iterator[None]:
         notes = "\n".join(getattr(err, "__notes__", []))
         if "Remote traceback" in notes:  # Kinetic attaches the job's traceback to the job's own exception
             raise KineticError(
-                f"The job failed on {accelerator}: {type(err).__name__}: {err}\n{notes}\nFix what the traceback points at (the "
-                "job's file is the %%writefile cell above, its arguments are job_arguments in this cell), then run "
-                "both cells again.") from None
+                f"The job failed on {accelerator}: {type(err).__name__}: {err}\n{notes}\nFix what the traceback "
+                "points at (the job's file is the %%writefile cell above, its arguments are job_arguments in this "
+                "cell), then run both cells again.") from None
         raise KineticError(
             f"Kinetic could not run the job on {accelerator}: {type(err).__name__}: {err}\nCheck the set-up steps at "
             f"the start of this section (the project, `kinetic up`, `kinetic pool add --accelerator {accelerator}`), "
@@ -161,13 +161,18 @@ def remote_errors(accelerator: str) -> Iterator[None]:
 
 
 def fetch_output(path: str, into: str | Path) -> str:
-    """A local copy of a file the job wrote under KINETIC_OUTPUT_DIR (a gs:// path is downloaded)."""
+    """A local copy of a file the job wrote under KINETIC_OUTPUT_DIR: a gs:// path is downloaded, whole or
+    not at all (dlwp_utils.data.store), and reused while it is the same job's."""
     if not path.startswith("gs://"):
         return path
     from google.cloud import storage  # installed with keras-kinetic
 
+    from dlwp_utils.data import store
+
     bucket, _, blob = path[len("gs://"):].partition("/")
-    local = Path(into) / Path(blob).name
-    storage.Client().bucket(bucket).blob(blob).download_to_filename(str(local))
-    return str(local)
+
+    def download(staged: Path) -> None:
+        storage.Client().bucket(bucket).blob(blob).download_to_filename(str(staged))
+
+    return str(store.build(Path(into) / Path(blob).name, download, what="the job's LoRA weights", key=path))
 

@@ -145,7 +145,9 @@ def submit(args: argparse.Namespace) -> None:
     os.chdir(work)
     namespace, error = run_cells(args.notebook, BEFORE_THE_SECTION, injected)
     if error is None:  # the one line of 15.1's model cell that names the preset (the rest needs TensorFlow)
-        exec("preset = dlwp.data.gemma_preset(profile, PRESET)", namespace)
+        [(_, model_cell)] = cells(args.notebook, ["cell-06"])
+        [line] = [line for line in model_cell.splitlines() if line.startswith("preset = ")]
+        exec(line, namespace)
         namespace, error = run_cells(args.notebook, SECTION_SUBMIT, injected)
     facts.update(error=error, result=namespace.get("tpu_result"))
     (work / "kinetic.json").write_text(json.dumps(facts, indent=1, default=str))

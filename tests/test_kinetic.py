@@ -124,6 +124,41 @@ def test_each_missing_prerequisite_gets_one_message_with_the_next_step(envs, tmp
         assert messages[case] and all(word in messages[case] for word in words), (case, messages[case])
 
 
+def test_a_gs_output_is_downloaded_whole_and_reused_for_the_same_job(envs, tmp_path):
+    # In .venv-kinetic, which has google-cloud-storage; the bucket is a stand-in that counts downloads.
+    script = f"""
+import dlwp_utils.kinetic as d
+from pathlib import Path
+from unittest import mock
+calls = []
+def download(filename):
+    calls.append(filename)
+    if len(calls) == 2:
+        Path(filename).write_bytes(b"half")
+        raise OSError(5, "connection reset")
+    Path(filename).write_bytes(b"lora weights " + str(len(calls)).encode())
+with mock.patch("google.cloud.storage.Client") as client:
+    client.return_value.bucket.return_value.blob.return_value.download_to_filename.side_effect = download
+    first = d.fetch_output("gs://b/outputs/job-1/gemma_lm.lora.h5", {str(tmp_path)!r})
+    again = d.fetch_output("gs://b/outputs/job-1/gemma_lm.lora.h5", {str(tmp_path)!r})
+    print(first == again, len(calls), Path(first).read_bytes())
+    try:
+        d.fetch_output("gs://b/outputs/job-2/gemma_lm.lora.h5", {str(tmp_path)!r})
+    except OSError:
+        pass
+    print(Path(first).exists())
+    third = d.fetch_output("gs://b/outputs/job-2/gemma_lm.lora.h5", {str(tmp_path)!r})
+print(len(calls), Path(third).read_bytes())
+"""
+    done = subprocess.run([str(envs[0]), "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # one download for job-1 (the second call reuses it); job-2's first download broke off half-way and left
+    # no file to be trusted (job-1's, another job's, was replaced); its next one is whole
+    printed = [line for line in done.stdout.splitlines() if not line.endswith("making it again.")]  # store's notice
+    assert printed == ["True 1 b'lora weights 1'", "False", "3 b'lora weights 3'"], done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir() if ".partial" in p.name) == []
+
+
 def test_without_kinetic_the_message_says_what_to_install():
     assert find_spec("kinetic") is None, "keras-kinetic is installed in .venv: it belongs in .venv-kinetic only"
     with pytest.raises(dlwp_kinetic.KineticError, match=re.escape('pip install "keras-kinetic==0.0.4"')):
