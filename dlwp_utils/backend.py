@@ -108,6 +108,9 @@ def check_backend(default: str = DEFAULT_BACKEND) -> None:
     from dlwp_utils.out_of_memory import install_handler
 
     install_handler()  # an out-of-memory error shows as one message naming the settings to lower
+    from dlwp_utils import xla_cpu
+
+    xla_cpu.install()  # JAX on a CPU: convolutions over maps smaller than their kernel through XLA's fast path
     print(environment_line())
     for line in version_warnings():
         print(line)
