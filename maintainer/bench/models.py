@@ -128,6 +128,11 @@ def vgg16_frozen(image_size: int = 48, batch: int = 8, dense_units: int = 256) -
                 f"{image_size}x{image_size}x3, batch {batch}")
 
 
+def vgg16_frozen_32(image_size: int = 32, batch: int = 16, dense_units: int = 256) -> Case:
+    """vgg16_frozen at the embedded profile's image size and batch: block5's convolutions see 2 x 2 maps."""
+    return vgg16_frozen(image_size, batch, dense_units)
+
+
 def xception_compact(image_size: int = 64, batch: int = 16, classes: int = 100) -> Case:
     """Chapter 8: the compact Xception-like model (SeparableConv2D blocks at 128/256/512, no residuals)."""
     import keras
@@ -260,6 +265,9 @@ SPECS = [
          CH08, _ch08_convnet),
     Spec("vgg16_frozen", "ch08", "VGG16 frozen base + dense head", vgg16_frozen, dict(image_size=32, batch=2),
          CH08, _ch08_images),
+    # The embedded profile's size and batch: block5's 3 x 3 convolutions run on 2 x 2 maps (dlwp_utils.xla_cpu).
+    Spec("vgg16_frozen_32", "ch08", "VGG16 frozen base + dense head, the embedded profile's size", vgg16_frozen_32,
+         dict(image_size=32, batch=2), CH08, _ch08_images, count_metric="vgg16_frozen_parameters"),
     # Its parameter count does not depend on the input size (global average pooling before the classifier).
     Spec("xception_compact", "ch08", "compact Xception (separable convs)", xception_compact, dict(image_size=32, batch=2),
          CH08, _ch08_images),

@@ -417,8 +417,13 @@ def gemma_tiny_generate(prompt: int = 16, length: int = 64, batch: int = 4,
     return Reference(decoder, [ids], None, None, generate=generate, new_tokens=batch * (length - prompt))
 
 
+def vgg16_frozen_32(image_size: int = 32, batch: int = 16, dense_units: int = 256) -> Reference:
+    """vgg16_frozen at the embedded profile's image size and batch."""
+    return vgg16_frozen(image_size, batch, dense_units)
+
+
 BUILDERS: dict[str, Callable[..., Reference]] = {
-    f.__name__: f for f in (mnist_dense, scratch_convnet, vgg16_frozen, xception_compact, seq2seq_lstm,
+    f.__name__: f for f in (mnist_dense, scratch_convnet, vgg16_frozen, vgg16_frozen_32, xception_compact, seq2seq_lstm,
                             stacked_lstm, rnn_cells, gemma_tiny, gemma_tiny_generate)}
 
 

@@ -41,6 +41,10 @@ WHY: dict[str, str] = {
         "but only inside `fit()`, and Keras' torch trainer refuses values above 1."),
     "scratch_convnet": _CONVOLUTIONS,
     "vgg16_frozen": _CONVOLUTIONS + " Only the dense head trains: the frozen base runs forward only, in every engine.",
+    "vgg16_frozen_32": _CONVOLUTIONS + " Only the dense head trains. At 32 x 32, VGG16's block5 convolves 2 x 2 maps "
+                       "with 3 x 3 kernels: XLA swaps such a convolution's operands, and on a CPU the swapped one runs "
+                       "as a plain loop, several times slower, unless the map is padded first (`dlwp_utils/xla_cpu.py`, "
+                       "which the jax engine uses as the notebooks do; the engine without it is Keras' own convolution).",
     "xception_compact": _CONVOLUTIONS,
     "seq2seq_lstm": _LSTMS + " The notebook's `mask_zero=True` embeddings also make Keras carry a mask through both "
                              "LSTMs (the synthetic batch has no padding, so native torch computes the same without one).",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONVOLUTIONS = ("scratch_convnet", "vgg16_frozen", "xception_compact")
+CONVOLUTIONS = ("scratch_convnet", "vgg16_frozen", "vgg16_frozen_32", "xception_compact")
+# Models with a convolution over a map smaller than its kernel, which dlwp_utils.xla_cpu pads first on JAX.
+SMALL_MAPS = ("vgg16_frozen_32",)
 
 
 @dataclass(frozen=True)
@@ -21,11 +23,14 @@ class Variant:
 # Measured where they may close a gap to native PyTorch. A first round over every model found XLA (off
 # by default for TensorFlow on a CPU) 3-5x faster for TensorFlow's LSTMs, and slower for its
 # convolutions. On torch, jit_compile=True is torch.compile. XLA:CPU's oneDNN and XNNPACK options are
-# the candidates for JAX's convolutions (chapter 8's long pole in make test).
+# the candidates for JAX's convolutions (chapter 8's long pole in make test). The jax engine pads a map
+# smaller than its kernel first, as the notebooks do (dlwp_utils.xla_cpu); the variant without it is
+# Keras' own convolution.
 VARIANTS = [
     Variant("tensorflow (jit_compile=True)", "tensorflow", "true", models=("stacked_lstm", "rnn_cells")),
     Variant("torch (jit_compile=True)", "torch", "true"),
     Variant("jax (XLA oneDNN)", "jax", env=(("XLA_FLAGS", "--xla_cpu_use_onednn=true"),), models=CONVOLUTIONS),
     Variant("jax (XLA XNNPACK)", "jax", env=(("XLA_FLAGS", "--xla_cpu_use_xnnpack=true"),), models=CONVOLUTIONS),
+    Variant("jax (Keras' own convolution)", "jax", env=(("DLWP_XLA_CPU_PAD", "0"),), models=SMALL_MAPS),
 ]
 BY_ENGINE = {v.engine: v for v in VARIANTS}
