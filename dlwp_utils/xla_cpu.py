@@ -61,15 +61,20 @@ def padded_first(conv: Any) -> Any:
     return conv_padded_first
 
 
-def install() -> bool:
-    """Route Keras' JAX convolutions through padded_first when JAX computes on a CPU; True if it did (or had)."""
+def applies() -> bool:
+    """True when Keras runs on JAX, JAX computes on a CPU, and DLWP_XLA_CPU_PAD is not "0"."""
     import keras
 
     if keras.backend.backend() != "jax" or os.environ.get(SETTING, "1") == "0":
         return False
     import jax
 
-    if jax.default_backend() != "cpu":
+    return jax.default_backend() == "cpu"
+
+
+def install() -> bool:
+    """Route Keras' JAX convolutions through padded_first where it applies(); True if it did (or had)."""
+    if not applies():
         return False
     try:
         from keras.src.backend.jax import nn

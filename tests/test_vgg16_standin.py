@@ -17,16 +17,13 @@ from dlwp_utils.errors import DataError
 def small_maps_padded_first(monkeypatch):
     """Keras' JAX convolution as the notebooks run it on a CPU (dlwp_utils.xla_cpu): at 32 x 32, VGG16's block5
     convolves 2 x 2 maps, which XLA's own path takes 4x longer over; restored after the test."""
-    import keras
-
-    if keras.backend.backend() != "jax":
-        return
-    import jax
-    from keras.src.backend.jax import nn
-
     from dlwp_utils import xla_cpu
 
-    if jax.default_backend() == "cpu" and not hasattr(nn.conv, "unpatched"):
+    if not xla_cpu.applies():
+        return
+    from keras.src.backend.jax import nn
+
+    if not hasattr(nn.conv, "unpatched"):
         monkeypatch.setattr(nn, "conv", xla_cpu.padded_first(nn.conv))
 
 

@@ -170,8 +170,10 @@ def _header(rows: list[dict[str, Any]], meta: dict[str, Any], engines: list[str]
         "and a side is called only when the whole spread of the per-round ratios is on one side of 1.0. The native "
         "reference is the faster of eager and `torch.compile` (by median). Keras runs with its defaults "
         "(`jit_compile=\"auto\"`: XLA on JAX; no XLA for TensorFlow on a CPU-only machine, XLA on a GPU; eager on "
-        "torch); engines named with `(jit_compile=True)` or `(XLA ...)` are the same backend with that setting "
-        "(the table of settings below compares each with its backend's defaults).", ""]
+        "torch), and on JAX with a CPU as the notebooks' setup cell leaves it: a convolution over a map smaller than "
+        "its kernel padded first (`dlwp_utils/xla_cpu.py`); engines named with `(jit_compile=True)`, `(XLA ...)` or "
+        "`(Keras' own convolution)` are the same backend with that setting (the table of settings below compares "
+        "each with its backend's defaults).", ""]
 
 
 def _main_table(rows, specs, summaries, engines) -> list[str]:
