@@ -111,6 +111,9 @@ def check_backend(default: str = DEFAULT_BACKEND) -> None:
     from dlwp_utils import xla_cpu
 
     xla_cpu.install()  # JAX on a CPU: convolutions over maps smaller than their kernel through XLA's fast path
+    from dlwp_utils import torch_cpu
+
+    torch_cpu.install()  # torch on a CPU: channels-last maps reach convolutions and pools without copies
     print(environment_line())
     for line in version_warnings():
         print(line)

@@ -178,6 +178,11 @@ def test_rounds_rotate_so_that_no_engine_always_goes_first():
     assert [e for e, _, _ in jax_plan] == ["jax", "jax (XLA oneDNN)", "jax (XLA XNNPACK)"]
     assert all(args[-1] == "scratch_convnet" and env["XLA_FLAGS"].startswith("--xla_cpu_use_")
                for _, args, env in jax_plan[1:])
+    # torch without dlwp_utils.torch_cpu, on the convolutions only; --variants chooses among the settings
+    torch_plan = engine_plan(["torch"], ["mnist_dense", "scratch_convnet"], variants=True, native=False,
+                             compiled=False, only={"torch (Keras' own copies)"})
+    assert [e for e, _, _ in torch_plan] == ["torch", "torch (Keras' own copies)"]
+    assert torch_plan[1][1][-1] == "scratch_convnet" and torch_plan[1][2]["DLWP_TORCH_CPU_LAYOUT"] == "0"
 
 
 def _rows(model, engine, values, key="train_ms", params=10):

@@ -7,25 +7,19 @@ the compiled program, and installed only where it applies.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from dlwp_utils.xla_cpu import needs_padding_first, same_padding
+from tests.fresh_python import json_on
 
 
 def _on_jax(code: str, **env: str) -> dict:
-    """Run `code` in a fresh Python on JAX; the JSON it printed last."""
-    environment = dict({k: v for k, v in os.environ.items() if k != "DLWP_XLA_CPU_PAD"}, KERAS_BACKEND="jax",
-                       JAX_PLATFORMS="cpu", **env)
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=environment, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Run `code` in a fresh Python on JAX with a CPU; the JSON it printed last."""
+    return json_on("jax", code, "DLWP_XLA_CPU_PAD", JAX_PLATFORMS="cpu", **env)
 
 
 def test_same_padding_is_what_jax_pads():

@@ -42,11 +42,14 @@ QUIET_THREADS = {"OMP_WAIT_POLICY": "passive"}
 
 
 def engine_plan(backends: list[str], models: list[str], variants: bool, native: bool,
-                compiled: bool) -> list[tuple[str, list[str], dict[str, str]]]:
-    """(engine name, measure.py arguments, environment additions) for each engine of a round."""
+                compiled: bool, only: set[str] | None = None) -> list[tuple[str, list[str], dict[str, str]]]:
+    """(engine name, measure.py arguments, environment additions) for each engine of a round; `only`: these
+    variants alone."""
     everything = ["--models", ",".join(models)]
     plan = [(backend, ["--engine", "keras", *everything], {"KERAS_BACKEND": backend}) for backend in backends]
     for variant in VARIANTS if variants else ():
+        if only is not None and variant.engine not in only:
+            continue
         chosen = [m for m in models if variant.models is None or m in variant.models]
         if variant.backend in backends and chosen:
             plan.append((variant.engine, ["--engine", "keras", "--engine-name", variant.engine, "--jit-compile",
@@ -116,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile reference")
     parser.add_argument("--no-variants", action="store_true",
                         help="skip the Keras settings measured beside the defaults: " + ", ".join(v.engine for v in VARIANTS))
+    parser.add_argument("--variants", help="comma-separated: these of the settings alone (default: every one)")
     parser.add_argument("--compare", type=Path, default=COMMITTED / "results.json",
                         help="an earlier results.json whose calls this run's are compared with")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement process")
@@ -135,9 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: choose models from {[s.name for s in SPECS]} (unknown: {sorted(unknown)}), "
               "and at least one round and one step", file=sys.stderr)
         return 2
+    only = {v.strip() for v in args.variants.split(",") if v.strip()} if args.variants else None
+    if only is not None and only - {v.engine for v in VARIANTS}:
+        print(f"error: --variants takes names from {[v.engine for v in VARIANTS]}; unknown: "
+              f"{sorted(only - {v.engine for v in VARIANTS})}", file=sys.stderr)
+        return 2
     steps = 2 if args.quick else args.steps
     previous = previous_summary(args.compare)  # read before this run may overwrite it
-    plan = engine_plan(backends, names, not args.no_variants, not args.no_native, not args.no_compile)
+    plan = engine_plan(backends, names, not args.no_variants, not args.no_native, not args.no_compile, only)
     common = ["--steps", str(steps)] + (["--quick"] if args.quick else [])
     compile_cache.prune()
     env = sharing_environment({**QUIET_THREADS, **compile_cache.environment(),

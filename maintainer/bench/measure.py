@@ -63,10 +63,11 @@ def measure_keras(names: list[str], steps: int, quick: bool, jit_compile: str,
     """Time each named model on the active Keras backend; `engine` names it in the tables (default: from the setting)."""
     import keras
 
-    from dlwp_utils import xla_cpu
+    from dlwp_utils import torch_cpu, xla_cpu
     from maintainer.bench.device import describe_keras_backend
 
     xla_cpu.install()  # as the notebooks' setup cell does (JAX on a CPU; DLWP_XLA_CPU_PAD=0: Keras' own convolution)
+    torch_cpu.install()  # the same (torch on a CPU; DLWP_TORCH_CPU_LAYOUT=0: Keras' own copies)
     keras.utils.set_random_seed(0)
     backend = keras.backend.backend()
     engine = engine or keras_engine_name(backend, jit_compile)

@@ -21,9 +21,13 @@ _CONVOLUTIONS = (
     "The step is almost all convolution. TensorFlow and torch run convolutions on a CPU through oneDNN; JAX's XLA "
     "CPU backend has no such kernels and is several times slower (its column; the issue measured 5x for plain and "
     "9x for separable convolutions); on a GPU all three call cuDNN. Keras on torch keeps Keras' channels-last layout "
-    "and permutes each convolution's and pooling's input to torch's channels-first and back, with a copy each way "
-    "(`_transpose_spatial_inputs` in keras/src/backend/torch/nn.py), which native torch never does. No Keras "
-    "setting removed the gap: XLA for TensorFlow (`jit_compile=True`) made the compact Xception's step 10x slower "
+    "and permutes each convolution's and pooling's input to torch's channels-first; Keras 3.14 and later then copy it "
+    "into channels-first memory, and a convolution copies it back into channels-last memory "
+    "(`_transpose_spatial_inputs` and `_maybe_convert_to_channels_last` in keras/src/backend/torch/nn.py), so pools "
+    "run torch's channels-first kernels, whose backward pass is slow on a CPU. The torch engine, as the notebooks on a "
+    "CPU, gives convolutions and pools the permuted view instead, with the same results (`dlwp_utils/torch_cpu.py`; "
+    "`torch (Keras' own copies)` is without it); what remains is the kernel's layout change in each call and Keras' "
+    "per-layer Python. No Keras setting removed the gap: XLA for TensorFlow (`jit_compile=True`) made the compact Xception's step 10x slower "
     "and VGG16's no faster in an exploratory round, so it is not measured for the convnets.")
 _LSTMS = (
     "No Keras backend has a fused LSTM kernel on a CPU: Keras uses cuDNN's on a GPU only (`cudnn_ok` in "
@@ -171,9 +175,10 @@ def _header(rows: list[dict[str, Any]], meta: dict[str, Any], engines: list[str]
         "reference is the faster of eager and `torch.compile` (by median). Keras runs with its defaults "
         "(`jit_compile=\"auto\"`: XLA on JAX; no XLA for TensorFlow on a CPU-only machine, XLA on a GPU; eager on "
         "torch), and on JAX with a CPU as the notebooks' setup cell leaves it: a convolution over a map smaller than "
-        "its kernel padded first (`dlwp_utils/xla_cpu.py`); engines named with `(jit_compile=True)`, `(XLA ...)` or "
-        "`(Keras' own convolution)` are the same backend with that setting (the table of settings below compares "
-        "each with its backend's defaults).", ""]
+        "its kernel padded first (`dlwp_utils/xla_cpu.py`), and on torch with a CPU as it leaves it too: channels-last "
+        "maps reach convolutions and pools as views, without Keras' copies (`dlwp_utils/torch_cpu.py`); engines named "
+        "with `(jit_compile=True)`, `(XLA ...)`, `(Keras' own convolution)` or `(Keras' own copies)` are the same "
+        "backend with that setting (the table of settings below compares each with its backend's defaults).", ""]
 
 
 def _main_table(rows, specs, summaries, engines) -> list[str]:
