@@ -46,7 +46,8 @@ from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
 from maintainer import baseline, compile_cache, layout, report
 from maintainer.progress import Progress, duration
-from maintainer.run import Result, kernel_environment, result_of_executed, run_logged, run_notebook, write_report
+from maintainer.run import (Result, kernel_environment, result_of_executed, run_logged_kernel, run_notebook,
+                            write_report)
 from tests.book_path import plan as book_plan
 
 ROOT = layout.REPO_ROOT
@@ -105,8 +106,8 @@ def nbval_job(notebook: Path, backend: str, env: dict[str, str]) -> Job:
 
     def run() -> tuple[bool, str]:
         log.parent.mkdir(parents=True, exist_ok=True)
-        code = run_logged([sys.executable, "-m", "pytest", *nbval_args([notebook], 1, out=EXECUTED)], log, env,
-                          timeout, cwd=ROOT)
+        code = run_logged_kernel([sys.executable, "-m", "pytest", *nbval_args([notebook], 1, out=EXECUTED)], log, env,
+                                 timeout, cwd=ROOT)
         if code is None:
             return False, (f"no result after {duration(timeout)} ({JOB_TIMEOUT_FACTOR} times the baseline's "
                            f"seconds, at least {duration(JOB_TIMEOUT_MIN)}), so it was stopped. A kernel that "

@@ -92,7 +92,7 @@ def run_notebook(notebook: Path, backend: str, out_dir: Path, profile: str = "em
     env = kernel_environment(dict(os.environ if env is None else env, KERAS_BACKEND=backend, DLWP_PROFILE=profile,
                                   PYTHONUNBUFFERED="1"))
     start = time.perf_counter()
-    code = run_logged(command, log_path, env, timeout)
+    code = run_logged_kernel(command, log_path, env, timeout)
     status = "timeout" if code is None else "passed" if code == 0 else "failed"
     seconds = time.perf_counter() - start
     nb = _read(executed)
@@ -137,6 +137,33 @@ def run_logged(command: list[str], log_path: Path, env: dict[str, str], timeout:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             return None
+
+
+# jupyter_client chooses a kernel's ports by finding free ones, and the kernel binds them a moment later:
+# another kernel starting at that moment (make test starts several) can take one in between, and the kernel
+# dies before it runs anything (before its kernel_info reply). Such a run is started once more.
+PORT_TAKEN = ("Address already in use", "Kernel died before replying to kernel_info")
+PORT_RETRY_NOTE = ("(started again: the first kernel could not bind the port jupyter_client had chosen for it, "
+                   "which another process took in between; it had run nothing)")
+
+
+def kernel_lost_its_port(log_text: str) -> bool:
+    """True when a run's log shows its kernel dying at start-up because another process took its port."""
+    return all(text in log_text for text in PORT_TAKEN)
+
+
+def run_logged_kernel(command: list[str], log_path: Path, env: dict[str, str], timeout: float,
+                      cwd: Path | None = None) -> int | None:
+    """run_logged for a command that starts a kernel (papermill, nbval), run once more if the kernel lost its port."""
+    start = time.perf_counter()
+    code = run_logged(command, log_path, env, timeout, cwd)
+    if code in (0, None) or not kernel_lost_its_port(log_path.read_text(errors="replace")):
+        return code
+    first = log_path.read_text(errors="replace")
+    code = run_logged(command, log_path, env, max(1.0, timeout - (time.perf_counter() - start)), cwd)
+    with open(log_path, "a") as log:
+        log.write(f"\n{PORT_RETRY_NOTE}\nThe first attempt's output:\n{first[-3000:]}")
+    return code
 
 
 def result_of_executed(notebook: Path, backend: str, out_dir: Path) -> Result:

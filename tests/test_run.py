@@ -89,3 +89,41 @@ def test_the_book_profile_lets_each_notebook_run_its_t4_estimate_times_the_facto
     assert run.notebook_timeout(chapter08, "book") > 60 * estimate > run.DEFAULT_TIMEOUT
     assert run.notebook_timeout(chapter08, "embedded") == run.DEFAULT_TIMEOUT
     assert run.notebook_timeout(layout.REPO_ROOT / "elsewhere.ipynb", "book") == run.DEFAULT_TIMEOUT
+
+
+# The end of a real log of make test's: the kernel of a run started beside others could not bind its port.
+PORT_TAKEN_LOG = """[IPKernelApp] WARNING | Kernel is running over TCP without encryption.
+  File "/venv/lib/python3.11/site-packages/zmq/sugar/socket.py", line 322, in bind
+zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:35871')
+  File "/venv/lib/python3.11/site-packages/jupyter_client/client.py", line 207, in _async_wait_for_ready
+    raise RuntimeError(msg)
+RuntimeError: Kernel died before replying to kernel_info
+"""
+
+
+def test_a_kernel_that_lost_its_port_at_start_up_is_started_once_more_and_a_real_failure_is_not(tmp_path, monkeypatch):
+    calls = []
+    real = run.run_logged
+
+    def port_taken_first(command, log_path, env, timeout, cwd=None):
+        calls.append(command)
+        if len(calls) == 1:
+            log_path.write_text(PORT_TAKEN_LOG)
+            return 1
+        return real(command, log_path, env, timeout, cwd)
+
+    monkeypatch.setattr(run, "run_logged", port_taken_first)
+    good = write_notebook(tmp_path / "good.ipynb", RECORD)
+    result = run.run_notebook(good, "torch", tmp_path / "build")
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert result.status == "passed" and result.metrics == {"test_accuracy": 0.875}
+    log = layout.log(tmp_path / "build", "torch", good).read_text()
+    assert run.PORT_RETRY_NOTE in log and "Address already in use" in log
+
+    # A kernel that dies for another reason, or a log with only one of the two signs, is not started again.
+    assert not run.kernel_lost_its_port("RuntimeError: Kernel died before replying to kernel_info")
+    assert not run.kernel_lost_its_port("OSError: [Errno 98] Address already in use")
+    calls.clear()
+    dying = write_notebook(tmp_path / "dying.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    monkeypatch.setattr(run, "run_logged", lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs))
+    assert run.run_notebook(dying, "torch", tmp_path / "build").status == "failed" and len(calls) == 1
