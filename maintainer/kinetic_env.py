@@ -26,7 +26,9 @@ CLIENT = REPO_ROOT / ".venv-kinetic"
 POD = CLIENT / "pod"
 DEFINITION = [REPO_ROOT / "constraints" / "kinetic.txt", REPO_ROOT / "constraints" / "kinetic-pod.txt",
               REPO_ROOT / "requirements.txt", REPO_ROOT / "pyproject.toml"]
-PIP = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q"]
+# --no-compile: Python compiles only what the tests import (on a fresh clone here the build took 111 s with pip's
+# compile step, 72 s without; the kinetic tests' first run then took 15 s longer)
+PIP = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "--no-compile"]
 
 
 def _digest() -> str:
