@@ -5,12 +5,11 @@
 
 Steps: (1) the unit tests of dlwp_utils and the notebook hygiene check; (2) every notebook x
 backend as its own job, `pytest --nbval-lax` in a fresh process with KERAS_BACKEND set, in the
-embedded profile (each kernel in a fresh empty working directory, with its share of the cores as
-its thread count: maintainer.run.kernel_threads; sentinel credentials in the environment); with
-them, every notebook once more, on one backend, through the papermill runner of `make run`, in
-the working directory its first run left behind (a re-run in place: existing folders, checkpoints
-and features must not break it; for the slow notebooks, both runs at smaller counts that take the
-same code path: SECOND_RUN); and the book path: every notebook in the
+embedded profile (each kernel in a fresh empty working directory; sentinel credentials in the
+environment); with them, every notebook once more, on one backend, through the papermill runner
+of `make run`, in the working directory its first run left behind (a re-run in place: existing
+folders, checkpoints and features must not break it; for the slow notebooks, both runs at smaller
+counts that take the same code path: SECOND_RUN); and the book path: every notebook in the
 book profile on every backend, with make run's runner and smaller counts (tests/book_path/plan.py),
 every download from the tests' mirror (tests/book_path/fixtures.py: small files in the real
 formats) served on 127.0.0.1 as DLWP_MIRROR. The jobs share `--workers` slots, longest
@@ -47,8 +46,8 @@ from dlwp_utils.backend import BACKENDS, parse_backends
 from dlwp_utils.errors import DLWPError
 from maintainer import baseline, compile_cache, layout, report
 from maintainer.progress import Progress, duration
-from maintainer.run import (Result, kernel_environment, kernel_threads, result_of_executed, run_logged_kernel,
-                            run_notebook, write_report)
+from maintainer.run import (Result, kernel_environment, result_of_executed, run_logged_kernel, run_notebook,
+                            write_report)
 from tests.book_path import plan as book_plan
 
 ROOT = layout.REPO_ROOT
@@ -294,9 +293,6 @@ def notebook_jobs(notebooks: list[Path], backends: list[str], rerun_backend: str
     """Every notebook under nbval on every backend, again on `rerun_backend`, and (`book_path`) in the book profile
     from the tests' mirror on every backend, sharing `workers` slots."""
     compile_cache.prune()  # after the unit tests, whose kernels may have been killed while writing
-    base_env = kernel_environment(base_env, kernels_at_once=workers)  # each kernel: its share of the cores
-    print(f"Threads per notebook kernel: {kernel_threads(workers)} ({workers} kernels at once on "
-          f"{len(os.sched_getaffinity(0))} cores; a thread count set in the environment wins)", flush=True)
     rerun_results: list[Result] = []
     book_results: list[Result] = []
     jobs = [nbval_job(nb, backend, dict(base_env, **SENTINELS, KERAS_BACKEND=backend))

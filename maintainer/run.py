@@ -111,40 +111,14 @@ def notebook_timeout(notebook: Path, profile: str) -> float:
     return max(DEFAULT_TIMEOUT, BOOK_TIMEOUT_FACTOR * 60 * minutes)
 
 
-def kernel_environment(env: Mapping[str, str], kernels_at_once: int = 1) -> dict[str, str]:
+def kernel_environment(env: Mapping[str, str]) -> dict[str, str]:
     """`env` with what every notebook kernel of make run and make test gets, unless `env` sets it already.
 
     Passive OpenMP waiting: notebooks run side by side on few cores, and OpenMP threads that spin
     while waiting (torch's default) slow a small training step down 20-50x; waiting passively costs
-    little alone. JAX's compilation cache (maintainer.compile_cache). With `kernels_at_once` > 1
-    (make test's slots), each kernel's share of the cores as its thread count (kernel_threads).
+    little alone. JAX's compilation cache (maintainer.compile_cache).
     """
-    limits = thread_limits(kernel_threads(kernels_at_once)) if kernels_at_once > 1 else {}
-    merged = {"OMP_WAIT_POLICY": "passive", **compile_cache.environment(), **limits, **env}
-    flag = limits.get("XLA_FLAGS")
-    if flag and env.get("XLA_FLAGS") and "xla_cpu_multi_thread_eigen" not in env["XLA_FLAGS"]:
-        merged["XLA_FLAGS"] = f"{env['XLA_FLAGS']} {flag}"
-    return merged
-
-
-def kernel_threads(kernels_at_once: int) -> int:
-    """Threads for each of `kernels_at_once` kernels running side by side: its share of this process's cores.
-
-    Two notebooks on 2 cores with 2 threads each pass their work back and forth between 4 threads;
-    with one thread each, chapter 11 on torch beside chapter 15 on JAX took 72-75 s instead of
-    84-89 s (2 rounds each, interleaved). The metrics move as another machine's thread count moves
-    them: make spread's threads1 measures that, and the baseline's tolerances come from it.
-    """
-    return max(1, len(os.sched_getaffinity(0)) // max(1, kernels_at_once))
-
-
-def thread_limits(threads: int) -> dict[str, str]:
-    """The variables that hold OpenMP (torch), MKL, TensorFlow and, at one thread, XLA's Eigen to `threads` threads."""
-    limits = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-              "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(threads)}
-    if threads == 1:  # XLA:CPU has no thread count to set, only Eigen's multi-threading on or off
-        limits["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
-    return limits
+    return {"OMP_WAIT_POLICY": "passive", **compile_cache.environment(), **env}
 
 
 def run_logged(command: list[str], log_path: Path, env: dict[str, str], timeout: float,

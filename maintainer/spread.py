@@ -33,14 +33,15 @@ from dlwp_utils.data.store import write_text
 from maintainer import compile_cache, layout
 from maintainer.baseline import EXACT
 from maintainer.progress import Progress, duration
-from maintainer.run import Result, run_notebook, thread_limits, write_report
+from maintainer.run import Result, run_notebook, write_report
 
 SPREAD_OUT = layout.BUILD / "spread"  # the executed notebooks of each variation, and results.json
 TABLES = layout.REPO_ROOT / "tests" / "results" / "spread"  # the committed tables, one per notebook
 SPREAD_JSON = layout.REPO_ROOT / "tests" / "results" / "spread.json"  # the same, for maintainer.baseline
 # (XLA ignores, without a word, a token of XLA_FLAGS without "--": the committed tables were measured
 # with "intra_op_parallelism_threads=1" there too, which did nothing; JAX's results were the same.)
-ONE_THREAD = thread_limits(1)  # also what each of make test's kernels gets on 2 cores (maintainer.run.kernel_threads)
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+              "TF_NUM_INTEROP_THREADS": "1", "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}
 FOUR_THREADS = {"OMP_NUM_THREADS": "4", "MKL_NUM_THREADS": "4", "TF_NUM_INTRAOP_THREADS": "4"}
 # Instruction sets no wider than AVX2 in every library that picks its kernels by the CPU: oneDNN
 # (TensorFlow's and torch's convolutions), torch's own kernels, XLA:CPU's code generation, NumPy

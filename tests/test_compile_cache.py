@@ -80,36 +80,3 @@ def test_every_kernel_of_make_run_and_make_test_gets_the_cache_unless_told_other
     assert env["JAX_COMPILATION_CACHE_DIR"] == str(compile_cache.JAX_CACHE) and env["OMP_WAIT_POLICY"] == "passive"
     mine = kernel_environment({"JAX_COMPILATION_CACHE_DIR": "/elsewhere", "OMP_WAIT_POLICY": "active"})
     assert mine["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere" and mine["OMP_WAIT_POLICY"] == "active"
-
-
-def test_kernels_side_by_side_get_their_share_of_the_cores_as_threads_unless_told_otherwise(monkeypatch):
-    from maintainer.run import kernel_environment, kernel_threads
-    from maintainer.spread import ONE_THREAD
-
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
-    assert kernel_threads(2) == 1 and kernel_threads(1) == 2 and kernel_threads(3) == 1
-    alone = kernel_environment({"PATH": "/bin"})
-    assert not {"OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "XLA_FLAGS"} & alone.keys()  # make run: untouched
-    two = kernel_environment({"PATH": "/bin"}, kernels_at_once=2)
-    assert {k: two[k] for k in ONE_THREAD} == ONE_THREAD == {
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
-        "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}  # what make spread's threads1 measured
-    mine = kernel_environment({"OMP_NUM_THREADS": "2", "XLA_FLAGS": "--xla_cpu_use_onednn=true"}, kernels_at_once=2)
-    assert mine["OMP_NUM_THREADS"] == "2" and mine["TF_NUM_INTRAOP_THREADS"] == "1"
-    assert mine["XLA_FLAGS"] == "--xla_cpu_use_onednn=true --xla_cpu_multi_thread_eigen=false"
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
-    four = kernel_environment({}, kernels_at_once=2)
-    assert four["OMP_NUM_THREADS"] == four["TF_NUM_INTRAOP_THREADS"] == "4" and "XLA_FLAGS" not in four
-
-
-def test_a_kernel_under_the_limits_computes_on_one_thread():
-    from maintainer.run import kernel_environment
-    from tests.fresh_python import json_on
-
-    env = {k: v for k, v in kernel_environment({}, kernels_at_once=len(os.sched_getaffinity(0)) + 1).items()
-           if "THREADS" in k or k == "XLA_FLAGS"}
-    seen = json_on("torch", """
-        import json, torch
-        print(json.dumps({"torch": torch.get_num_threads()}))
-    """, "OMP_NUM_THREADS", **env)
-    assert seen == {"torch": 1}
