@@ -9,8 +9,9 @@ channels-last map already is channels-last memory. Here a convolution and a max 
 that view, and a pool's output is laid out as Keras' own pool lays it out, so every later operation
 sees the memory it always saw: the results are equal to the last bit (tests/test_torch_cpu.py, for each
 operation and for a small model trained a few steps). Chapter 8's small convnet trains about 1.6x as
-fast at the book's 180 x 180 (1.4x at 64 x 64, in make bench). check_backend installs it when torch computes on a CPU and Keras copies (3.14 and Colab's 3.13
-pass the view themselves); set DLWP_TORCH_CPU_LAYOUT=0 before the setup cell to leave Keras as it is.
+fast at the book's 180 x 180 (1.4x at 64 x 64, in make bench). check_backend installs it when torch
+computes on a CPU and Keras copies (3.14 and Colab's 3.13 pass the view themselves); set
+DLWP_TORCH_CPU_LAYOUT=0 before the setup cell to leave Keras as it is.
 Measured in benchmarks/torch-channels-last/.
 """
 
